@@ -1,0 +1,150 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE } from '../wechat-partner-pay.constants';
+import type { ResolvedWechatPayConfig } from '../core/config/resolve-config';
+import { aesGcmDecrypt, type AesGcmEncrypted } from '../core/crypto/aes-gcm';
+import { parseCertificate } from '../core/crypto/keys';
+import { type VerificationKey, WechatPayKeyStore } from '../core/crypto/key-store';
+import { rsaOaepEncrypt } from '../core/crypto/rsa-oaep';
+import { WechatPayVerifier } from '../core/crypto/verifier';
+import { WechatPayApiError, WechatPayConfigError, WechatPayError } from '../core/errors/wechat-pay.errors';
+import { WechatPayClient } from '../core/http/wechat-pay.client';
+
+/** One entry of `GET /v3/certificates`. */
+export interface PlatformCertificateWire {
+  serial_no: string;
+  effective_time: string;
+  expire_time: string;
+  encrypt_certificate: AesGcmEncrypted;
+}
+
+/** What the module knows of a verification key. */
+export interface WechatPayKeyInfo {
+  /** Certificate serial or `PUB_KEY_ID_…`. */
+  serial: string;
+  kind: 'publicKey' | 'platformCertificate';
+  effectiveTime?: Date;
+  expireTime?: Date;
+}
+
+/**
+ * Platform certificates and the WeChat Pay public key: downloads, decrypts and verifies `/v3/certificates`, keeps
+ * every unexpired certificate, refreshes periodically and on an unknown serial, and encrypts sensitive fields with
+ * the newest key. In public key mode nothing is downloaded.
+ */
+@Injectable()
+export class WechatPayCertificatesService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('WechatPayCertificates');
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly client: WechatPayClient,
+    @Inject(WECHAT_PAY_CONFIG) private readonly config: ResolvedWechatPayConfig,
+    @Inject(WECHAT_PAY_KEY_STORE) private readonly keys: WechatPayKeyStore,
+  ) {
+    if (this.usesCertificates) keys.setRefresher(async () => void (await this.refresh()));
+  }
+
+  private get usesCertificates(): boolean {
+    return this.config.verification.mode !== 'publicKey';
+  }
+
+  /** Downloads certificates at boot (platform certificate modes) and starts the refresh timer. */
+  async onModuleInit(): Promise<void> {
+    if (!this.usesCertificates) return;
+    try {
+      await this.refresh();
+    } catch (e) {
+      if (e instanceof WechatPayConfigError) throw e;
+      // WeChat Pay unreachable at boot: keep booting; an unknown serial or the timer will download again.
+      this.logger.warn(`Initial platform certificate download failed: ${(e as Error).message}`);
+    }
+    this.timer = setInterval(() => {
+      this.refresh().catch((e: Error) => this.logger.warn(`Platform certificate refresh failed: ${e.message}`));
+    }, this.config.verification.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the refresh timer. */
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Downloads `/v3/certificates`, decrypts each certificate with the APIv3 key, verifies the download with the
+   * certificates it contains (or keys already trusted), and keeps every unexpired certificate. No-op in public key mode.
+   */
+  async refresh(): Promise<WechatPayKeyInfo[]> {
+    if (!this.usesCertificates) return this.list();
+    let res;
+    try {
+      res = await this.client.request<{ data?: PlatformCertificateWire[] }>({ method: 'GET', path: '/v3/certificates', verify: false });
+    } catch (e) {
+      if (e instanceof WechatPayApiError && e.code === 'RESOURCE_NOT_EXISTS') {
+        throw new WechatPayConfigError([
+          'This merchant has no platform certificate (/v3/certificates answered RESOURCE_NOT_EXISTS): it uses the WeChat Pay ' +
+            "public key. Set verification to { mode: 'publicKey', publicKeyId: 'PUB_KEY_ID_…', publicKey: <pub_key.pem> }",
+        ]);
+      }
+      throw e;
+    }
+    const downloaded: VerificationKey[] = [];
+    for (const item of res.data?.data ?? []) {
+      const pem = aesGcmDecrypt(this.config.apiV3Key, item.encrypt_certificate).toString('utf8');
+      const cert = parseCertificate(pem, `platform certificate ${String(item.serial_no).slice(0, 40)}`);
+      if (cert.serialNo !== String(item.serial_no).toUpperCase()) {
+        throw new WechatPayError(`Platform certificate serial mismatch: listed as ${String(item.serial_no).slice(0, 40)}, certificate says ${cert.serialNo}`);
+      }
+      downloaded.push({
+        serial: cert.serialNo,
+        key: cert.publicKey,
+        kind: 'platformCertificate',
+        effectiveTime: new Date(item.effective_time ?? cert.validFrom),
+        expireTime: new Date(item.expire_time ?? cert.validTo),
+      });
+    }
+    if (downloaded.length === 0) throw new WechatPayError('/v3/certificates returned no certificate');
+    // Bootstrap: the download is signed by one of the certificates it carries (or by a key we already trust).
+    const trust = new WechatPayKeyStore(this.config.clock);
+    trust.add(...this.keys.list(), ...downloaded);
+    await new WechatPayVerifier(trust, { clockSkewSeconds: this.config.clockSkewSeconds, clock: this.config.clock }).verify(
+      res.headers,
+      res.rawBody,
+    );
+    const now = this.config.clock();
+    const merged = new Map<string, VerificationKey>();
+    for (const k of [...this.keys.list(), ...downloaded]) {
+      if (k.kind !== 'platformCertificate') continue;
+      if (k.expireTime && k.expireTime.getTime() <= now) continue;
+      merged.set(k.serial, k);
+    }
+    this.keys.replaceCertificates([...merged.values()]);
+    this.logger.log(`Platform certificates: ${[...merged.keys()].join(', ')}`);
+    return this.list();
+  }
+
+  /** Every key the module verifies with: the public key and the unexpired platform certificates, newest first. */
+  list(): WechatPayKeyInfo[] {
+    return this.keys.list().map(({ serial, kind, effectiveTime, expireTime }) => ({ serial, kind, effectiveTime, expireTime }));
+  }
+
+  /** The platform certificate with the latest effective time, if any. */
+  newest(): WechatPayKeyInfo | undefined {
+    const k = this.keys.newestCertificate();
+    return k && { serial: k.serial, kind: k.kind, effectiveTime: k.effectiveTime, expireTime: k.expireTime };
+  }
+
+  /**
+   * Encrypts a sensitive field (RSA-OAEP-SHA1) with the WeChat Pay public key or the newest platform certificate.
+   * Send `serial` as the `Wechatpay-Serial` header of the request that carries the ciphertext.
+   */
+  encryptSensitive(plaintext: string): { ciphertext: string; serial: string } {
+    const v = this.config.verification;
+    const pub = this.keys.publicKey();
+    const target = (v.mode === 'publicKey' || (v.mode === 'both' && v.prefer === 'publicKey')) && pub ? pub : (this.keys.newestCertificate() ?? pub);
+    if (!target) {
+      throw new WechatPayError('No platform certificate is known yet: call refresh() first, or configure the WeChat Pay public key');
+    }
+    return { ciphertext: rsaOaepEncrypt(plaintext, target.key), serial: target.serial };
+  }
+}

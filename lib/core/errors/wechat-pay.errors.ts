@@ -1,0 +1,126 @@
+/**
+ * Every error this package throws. Messages never contain key material, Authorization headers,
+ * request bodies or decrypted notification contents: they name what is wrong and how to fix it.
+ */
+
+/** Base class of every error thrown by nestjs-wechat-partner-pay. */
+export class WechatPayError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Module options are invalid; `problems` lists every problem found at boot. */
+export class WechatPayConfigError extends WechatPayError {
+  constructor(public readonly problems: readonly string[]) {
+    super(
+      `Invalid WechatPartnerPayModule options (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+  }
+}
+
+/** One problem with one field of a request, found before anything was sent. */
+export interface WechatPayFieldProblem {
+  /** JSON-pointer-like path of the field, e.g. `amount.total`. */
+  field: string;
+  /** What is wrong and how to fix it. */
+  message: string;
+}
+
+/** A request failed client-side validation; nothing was sent to WeChat Pay. */
+export class WechatPayValidationError extends WechatPayError {
+  constructor(
+    public readonly problems: readonly WechatPayFieldProblem[],
+    what = 'request',
+  ) {
+    super(
+      `Invalid WeChat Pay ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}), nothing was sent:\n` +
+        problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n'),
+    );
+  }
+}
+
+/** The `detail` object WeChat Pay attaches to parameter errors. */
+export interface WechatPayErrorDetail {
+  field?: string;
+  value?: unknown;
+  issue?: string;
+  location?: string;
+  [key: string]: unknown;
+}
+
+/** Codes that WeChat Pay documents as safe to retry with identical parameters. */
+const RETRYABLE_CODES = new Set([
+  'SYSTEM_ERROR',
+  'SYSTEMERROR',
+  'BANKERROR',
+  'BANK_ERROR',
+  'FREQUENCY_LIMITED',
+  'RATE_LIMITED',
+  'STATEMENT_CREATING',
+]);
+
+/** WeChat Pay answered with a non-2xx status. */
+export class WechatPayApiError extends WechatPayError {
+  /** Whether the same request may succeed later (5xx, 429, SYSTEM_ERROR, STATEMENT_CREATING, ...). */
+  public readonly retryable: boolean;
+
+  constructor(
+    public readonly status: number,
+    public readonly code: string,
+    message: string,
+    public readonly detail: WechatPayErrorDetail | undefined,
+    public readonly requestId: string | undefined,
+    public readonly method: string,
+    public readonly path: string,
+  ) {
+    super(`WeChat Pay ${method} ${path} failed: HTTP ${status} ${code}: ${message}${requestId ? ` (Request-ID ${requestId})` : ''}`);
+    this.retryable = status >= 500 || status === 429 || RETRYABLE_CODES.has(code);
+  }
+
+  /** The original message from WeChat Pay, without our prefix. */
+  get wechatMessage(): string {
+    const m = /: HTTP \d+ [^:]+: (.*?)(?: \(Request-ID [^)]*\))?$/s.exec(this.message);
+    return m ? m[1] : this.message;
+  }
+}
+
+/** Why a signature check failed. */
+export type WechatPaySignatureFailure =
+  | 'MISSING_HEADER'
+  | 'INVALID_TIMESTAMP'
+  | 'TIMESTAMP_OUT_OF_WINDOW'
+  | 'UNKNOWN_SERIAL'
+  | 'UNSUPPORTED_SIGNATURE_TYPE'
+  | 'BAD_SIGNATURE';
+
+/** A response or notification failed signature verification. Treat the outcome of the call as unknown. */
+export class WechatPaySignatureError extends WechatPayError {
+  constructor(
+    public readonly reason: WechatPaySignatureFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** AES-256-GCM decryption failed: almost always a wrong APIv3 key, or a tampered resource. */
+export class WechatPayDecryptionError extends WechatPayError {}
+
+/** The network failed (connection refused or reset, DNS, timeout). The outcome of a write is unknown. */
+export class WechatPayNetworkError extends WechatPayError {
+  constructor(
+    message: string,
+    public readonly code: string | undefined,
+    public readonly timedOut: boolean,
+    public readonly method: string,
+    public readonly path: string,
+  ) {
+    super(message);
+  }
+
+  /** Network failures may succeed when repeated with identical parameters. */
+  readonly retryable = true;
+}

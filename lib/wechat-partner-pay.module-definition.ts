@@ -1,0 +1,14 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { WechatPartnerPayModuleOptions } from './interfaces/wechat-partner-pay-options.interface';
+
+/** forRoot/forRootAsync come from ConfigurableModuleBuilder; `isGlobal` registers the module globally. */
+export const {
+  ConfigurableModuleClass: WechatPartnerPayConfigurableModule,
+  MODULE_OPTIONS_TOKEN: WECHAT_PARTNER_PAY_MODULE_OPTIONS,
+  OPTIONS_TYPE: WECHAT_PARTNER_PAY_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: WECHAT_PARTNER_PAY_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<WechatPartnerPayModuleOptions>({ moduleName: 'WechatPartnerPay' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createWechatPartnerPayOptions')
+  .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .build();

@@ -1,0 +1,50 @@
+import { HttpModule } from '@nestjs/axios';
+import { Module, type Provider } from '@nestjs/common';
+import { resolveWechatPayConfig, type ResolvedWechatPayConfig } from './core/config/resolve-config';
+import { WechatPayKeyStore } from './core/crypto/key-store';
+import { WechatPayVerifier } from './core/crypto/verifier';
+import { WechatPayClient } from './core/http/wechat-pay.client';
+import { WechatPayCertificatesService } from './certificates/wechat-pay-certificates.service';
+import type { WechatPartnerPayModuleOptions } from './interfaces/wechat-partner-pay-options.interface';
+import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE, WECHAT_PAY_VERIFIER } from './wechat-partner-pay.constants';
+import { WECHAT_PARTNER_PAY_MODULE_OPTIONS, WechatPartnerPayConfigurableModule } from './wechat-partner-pay.module-definition';
+
+const internalProviders: Provider[] = [
+  {
+    provide: WECHAT_PAY_CONFIG,
+    inject: [WECHAT_PARTNER_PAY_MODULE_OPTIONS],
+    useFactory: (options: WechatPartnerPayModuleOptions) => resolveWechatPayConfig(options),
+  },
+  {
+    provide: WECHAT_PAY_KEY_STORE,
+    inject: [WECHAT_PAY_CONFIG],
+    useFactory: (config: ResolvedWechatPayConfig) => {
+      const store = new WechatPayKeyStore(config.clock);
+      const v = config.verification;
+      if (v.publicKeyId && v.publicKey) store.add({ serial: v.publicKeyId, key: v.publicKey, kind: 'publicKey' });
+      for (const c of v.certificates) {
+        store.add({ serial: c.serialNo, key: c.publicKey, kind: 'platformCertificate', effectiveTime: c.validFrom, expireTime: c.validTo });
+      }
+      return store;
+    },
+  },
+  {
+    provide: WECHAT_PAY_VERIFIER,
+    inject: [WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE],
+    useFactory: (config: ResolvedWechatPayConfig, keys: WechatPayKeyStore) =>
+      new WechatPayVerifier(keys, { clockSkewSeconds: config.clockSkewSeconds, clock: config.clock }),
+  },
+];
+
+const services = [WechatPayClient, WechatPayCertificatesService];
+
+/**
+ * WeChat Pay APIv3 partner payments for NestJS. Register once with `forRoot(options)` or
+ * `forRootAsync({ imports, inject, useFactory })`; inject the services by class.
+ */
+@Module({
+  imports: [HttpModule.register({})],
+  providers: [...internalProviders, ...services],
+  exports: [...services],
+})
+export class WechatPartnerPayModule extends WechatPartnerPayConfigurableModule {}
