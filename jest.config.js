@@ -5,7 +5,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testRegex: '(lib/.*\\.spec|test/.*\\.e2e-spec)\\.ts$',
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   moduleNameMapper: {
     '^nestjs-wechat-partner-pay$': '<rootDir>/lib/index.ts',

@@ -5,5 +5,7 @@ export { resolveWechatPayConfig, notifyUrlProblem, DEFAULT_BASE_URL, DEFAULT_BAC
 export type { ResolvedWechatPayConfig } from './core/config/resolve-config';
 export * from './core/http/wechat-pay.client';
 export * from './certificates';
+export * from './orders';
+export { formatBeijingRfc3339, beijingDate, parseRfc3339 } from './core/time';
 export { WechatPartnerPayModule } from './wechat-partner-pay.module';
 export { WECHAT_PARTNER_PAY_OPTIONS_TYPE, WECHAT_PARTNER_PAY_ASYNC_OPTIONS_TYPE } from './wechat-partner-pay.module-definition';

@@ -5,6 +5,7 @@ import { WechatPayKeyStore } from './core/crypto/key-store';
 import { WechatPayVerifier } from './core/crypto/verifier';
 import { WechatPayClient } from './core/http/wechat-pay.client';
 import { WechatPayCertificatesService } from './certificates/wechat-pay-certificates.service';
+import { WechatPayOrdersService } from './orders/wechat-pay-orders.service';
 import type { WechatPartnerPayModuleOptions } from './interfaces/wechat-partner-pay-options.interface';
 import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE, WECHAT_PAY_VERIFIER } from './wechat-partner-pay.constants';
 import { WECHAT_PARTNER_PAY_MODULE_OPTIONS, WechatPartnerPayConfigurableModule } from './wechat-partner-pay.module-definition';
@@ -36,7 +37,7 @@ const internalProviders: Provider[] = [
   },
 ];
 
-const services = [WechatPayClient, WechatPayCertificatesService];
+const services = [WechatPayClient, WechatPayCertificatesService, WechatPayOrdersService];
 
 /**
  * WeChat Pay APIv3 partner payments for NestJS. Register once with `forRoot(options)` or

@@ -1,0 +1,2 @@
+export * from './partner-prepay.dto';
+export * from './partner-transaction.dto';
