@@ -29,11 +29,12 @@ export function buildRequestMessage(
  * Returns a Buffer so that the raw body is never decoded and re-encoded.
  */
 export function buildResponseMessage(timestamp: string, nonce: string, body: Buffer | string): Buffer {
-  const head = Buffer.from(`${timestamp}\n${nonce}\n`, 'utf8');
+  const head = `${timestamp}\n${nonce}\n`;
   const raw = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const out = Buffer.allocUnsafe(head.length + raw.length + 1);
-  head.copy(out, 0);
-  raw.copy(out, head.length);
+  const headLength = Buffer.byteLength(head, 'utf8');
+  const out = Buffer.allocUnsafe(headLength + raw.length + 1);
+  out.write(head, 0, 'utf8');
+  raw.copy(out, headLength);
   out[out.length - 1] = 0x0a;
   return out;
 }

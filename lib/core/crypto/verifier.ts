@@ -6,6 +6,10 @@ import { unknownSerial, type WechatPayKeyStore } from './key-store';
 import { AUTHORIZATION_SCHEME } from './request-signer';
 import { rsaVerify } from './rsa-signature';
 
+function missingHeader(name: string): WechatPaySignatureError {
+  return new WechatPaySignatureError('MISSING_HEADER', `Missing header ${name}: not a signed WeChat Pay message`);
+}
+
 /** The signed headers of a response or notification, once checked for presence. */
 export interface SignedHeaders {
   timestamp: string;
@@ -45,19 +49,15 @@ export class WechatPayVerifier {
     const nonce = getHeader(headers, WECHATPAY_HEADERS.nonce);
     const signature = getHeader(headers, WECHATPAY_HEADERS.signature);
     const serial = getHeader(headers, WECHATPAY_HEADERS.serial);
-    for (const [name, value] of [
-      [WECHATPAY_HEADERS.timestamp, timestamp],
-      [WECHATPAY_HEADERS.nonce, nonce],
-      [WECHATPAY_HEADERS.signature, signature],
-      [WECHATPAY_HEADERS.serial, serial],
-    ] as const) {
-      if (!value) throw new WechatPaySignatureError('MISSING_HEADER', `Missing header ${name}: not a signed WeChat Pay message`);
-    }
+    if (!timestamp) throw missingHeader(WECHATPAY_HEADERS.timestamp);
+    if (!nonce) throw missingHeader(WECHATPAY_HEADERS.nonce);
+    if (!signature) throw missingHeader(WECHATPAY_HEADERS.signature);
+    if (!serial) throw missingHeader(WECHATPAY_HEADERS.serial);
     const type = getHeader(headers, WECHATPAY_HEADERS.signatureType);
     if (type !== undefined && type !== AUTHORIZATION_SCHEME) {
       throw new WechatPaySignatureError('UNSUPPORTED_SIGNATURE_TYPE', `Unsupported Wechatpay-Signature-Type "${type.slice(0, 40)}"`);
     }
-    if (!/^\d{1,12}$/.test(timestamp!)) {
+    if (!/^\d{1,12}$/.test(timestamp)) {
       throw new WechatPaySignatureError('INVALID_TIMESTAMP', 'Wechatpay-Timestamp is not a number of seconds');
     }
     const delta = Math.abs(this.clock() / 1000 - Number(timestamp));
@@ -67,7 +67,7 @@ export class WechatPayVerifier {
         `Wechatpay-Timestamp is ${Math.round(delta)} s away from local time (allowed ${this.skew} s): a replay, or this server's clock is wrong (use NTP)`,
       );
     }
-    return { timestamp: timestamp!, nonce: nonce!, signature: signature!, serial: serial! };
+    return { timestamp: timestamp, nonce: nonce, signature: signature, serial: serial };
   }
 
   /** Verifies with a known key only (no refresh); throws on any failure. */
