@@ -1,0 +1,3 @@
+export * from './bill-amount.dto';
+export * from './fund-flow-bill.dto';
+export * from './trade-bill.dto';
