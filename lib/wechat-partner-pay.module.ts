@@ -6,6 +6,9 @@ import { WechatPayVerifier } from './core/crypto/verifier';
 import { WechatPayClient } from './core/http/wechat-pay.client';
 import { WechatPayCertificatesService } from './certificates/wechat-pay-certificates.service';
 import { WechatPayOrdersService } from './orders/wechat-pay-orders.service';
+import { WechatPayBillsService } from './bills/wechat-pay-bills.service';
+import { WechatPayRefundsService } from './refunds/wechat-pay-refunds.service';
+import { WechatPayNotificationService } from './notifications/wechat-pay-notification.service';
 import type { WechatPartnerPayModuleOptions } from './interfaces/wechat-partner-pay-options.interface';
 import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE, WECHAT_PAY_VERIFIER } from './wechat-partner-pay.constants';
 import { WECHAT_PARTNER_PAY_MODULE_OPTIONS, WechatPartnerPayConfigurableModule } from './wechat-partner-pay.module-definition';
@@ -37,7 +40,13 @@ const internalProviders: Provider[] = [
   },
 ];
 
-const services = [WechatPayClient, WechatPayCertificatesService, WechatPayOrdersService];
+const services = [
+  WechatPayClient,
+  WechatPayCertificatesService,
+  WechatPayOrdersService,
+  WechatPayBillsService,
+  WechatPayRefundsService,
+  WechatPayNotificationService];
 
 /**
  * WeChat Pay APIv3 partner payments for NestJS. Register once with `forRoot(options)` or

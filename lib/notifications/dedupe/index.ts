@@ -1,0 +1,2 @@
+export * from './in-memory-notification-dedupe.store';
+export * from './redis-notification-dedupe.store';

@@ -1,0 +1,52 @@
+import {
+  applyDecorators,
+  HttpCode,
+  SetMetadata,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { WechatPayEventType } from './dto/notification-envelope.dto';
+import { NotificationReplyFilter } from './notification-reply.filter';
+import { NOTIFICATION_ROUTE_OPTIONS } from './notification.constants';
+import { WechatPayNotificationGuard } from './wechat-pay-notification.guard';
+import { WechatPayNotificationInterceptor } from './wechat-pay-notification.interceptor';
+import type { NotificationDedupeKeyFn } from './wechat-pay-notification.service';
+
+/** Options of one `@WechatPayNotification()` route. */
+export interface WechatPayNotificationRouteOptions {
+  /** Accepted event types (exact, or `PREFIX.*`); others are rejected with 400. Default: all. */
+  eventTypes?: WechatPayEventType[];
+  /** Exactly-once handling through the module's dedupe store. Default true. */
+  dedupe?: boolean;
+  /** Overrides the dedupe key (default `event_type:sp_mchid:sub_mchid:transaction_id`, refunds `out_refund_no`). */
+  dedupeKey?: NotificationDedupeKeyFn;
+}
+
+/**
+ * Marks a controller method as a WeChat Pay notification endpoint: verifies and decrypts the notification (guard),
+ * runs the handler exactly once (interceptor), replies 204 on success and `{"code":"FAIL",…}` with 4xx/5xx on any
+ * failure. Arguments: accepted event types, and/or one options object.
+ *
+ * @example `@Post('wechatpay/notify') @WechatPayNotification('TRANSACTION.SUCCESS')`
+ */
+export function WechatPayNotification(
+  ...args: Array<WechatPayEventType | WechatPayNotificationRouteOptions>
+): MethodDecorator {
+  const options: WechatPayNotificationRouteOptions = {};
+  const eventTypes: WechatPayEventType[] = [];
+  for (const arg of args) {
+    if (typeof arg === 'string') eventTypes.push(arg);
+    else {
+      Object.assign(options, arg);
+      eventTypes.push(...(arg.eventTypes ?? []));
+    }
+  }
+  return applyDecorators(
+    SetMetadata(NOTIFICATION_ROUTE_OPTIONS, { ...options, eventTypes }),
+    UseFilters(NotificationReplyFilter),
+    UseGuards(WechatPayNotificationGuard),
+    UseInterceptors(WechatPayNotificationInterceptor),
+    HttpCode(204),
+  );
+}

@@ -1,0 +1,211 @@
+/**
+ * `wechatpay-partner-simulator`: runs the simulator as a local sandbox for development. Credentials go to a file
+ * written with mode 0600 (never to stdout); stdout only says where the server is and which variables to set.
+ */
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { generateSimulatorCredentials, type SimulatorCredentials } from './simulator-credentials';
+import { type SimulatorOptions, WechatPaySimulator } from './simulator';
+
+/** Where the CLI writes; injectable for tests. */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  /** Stop on SIGINT/SIGTERM. Default true. */
+  installSignalHandlers: boolean;
+}
+
+/** A running CLI simulator. */
+export interface CliHandle {
+  simulator: WechatPaySimulator;
+  credentialsFile: string;
+  /** Saves the state file (if any) and stops the simulator. */
+  close(): Promise<void>;
+}
+
+/** Content of the credentials file. */
+export interface SandboxFile {
+  baseUrl: string;
+  /** Ready-to-use environment values (multi-line PEMs included). */
+  env: Record<string, string>;
+  credentials: SimulatorCredentials;
+}
+
+const USAGE = `Usage: wechatpay-partner-simulator [options]
+  --port <n>                    port (default 8090; 0 = random)
+  --host <addr>                 address (default 127.0.0.1)
+  --credentials-out <file>      credentials file, mode 0600 (default wechatpay-sandbox.json); reused when it exists
+  --state-file <file>           keep orders across restarts in this JSON file
+  --sign-with <mode>            publicKey | platformCertificate (default publicKey)
+  --public-key-only             no platform certificates (/v3/certificates answers 404)
+  --platform-certificates <n>   1 or 2 (default 1)
+  --notification-time-scale <x> multiplies WeChat's retry delays (default 0.01)
+  --notification-mode <mode>    retry | once (default retry)
+  --probe-rate <x>              0..1, share of WECHATPAY/SIGNTEST/ probes (default 0)
+  --strict-out-trade-no-scope   out_trade_no unique across sub-merchants
+  --require-user-agent          reject requests without User-Agent
+  --verbose                     one line per request on stderr (method, path, status)
+  --help`;
+
+type Flag = { kind: 'string' | 'number' | 'boolean' };
+const FLAGS: Record<string, Flag> = {
+  port: { kind: 'number' },
+  host: { kind: 'string' },
+  'credentials-out': { kind: 'string' },
+  'state-file': { kind: 'string' },
+  'sign-with': { kind: 'string' },
+  'public-key-only': { kind: 'boolean' },
+  'platform-certificates': { kind: 'number' },
+  'notification-time-scale': { kind: 'number' },
+  'notification-mode': { kind: 'string' },
+  'probe-rate': { kind: 'number' },
+  'strict-out-trade-no-scope': { kind: 'boolean' },
+  'require-user-agent': { kind: 'boolean' },
+  verbose: { kind: 'boolean' },
+  help: { kind: 'boolean' },
+};
+
+/** Parses `--name value`, `--name=value` and boolean `--name`. */
+export function parseCliArgs(argv: readonly string[]): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`Unexpected argument "${arg}"\n${USAGE}`);
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    const flag = FLAGS[name];
+    if (!flag) throw new Error(`Unknown option --${name}\n${USAGE}`);
+    if (flag.kind === 'boolean') {
+      out[name] = inline === undefined ? true : inline !== 'false';
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`--${name} needs a value`);
+    if (flag.kind === 'number') {
+      const n = Number(value);
+      if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
+      out[name] = n;
+    } else out[name] = value;
+  }
+  return out;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new Error(`--${name} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+/** Writes a file atomically with mode 0600 (the mode is forced even when the file existed). */
+function writePrivateFile(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+}
+
+function sandboxEnv(baseUrl: string, c: SimulatorCredentials): Record<string, string> {
+  const sub = c.subMerchants.find((s) => s.authorized);
+  return {
+    WECHATPAY_BASE_URL: baseUrl,
+    WECHATPAY_SP_MCHID: c.spMchid,
+    WECHATPAY_SP_APPID: c.spAppid,
+    WECHATPAY_SERIAL_NO: c.merchantSerialNo,
+    WECHATPAY_PRIVATE_KEY: c.merchantPrivateKeyPem,
+    WECHATPAY_API_V3_KEY: c.apiV3Key,
+    WECHATPAY_PUBLIC_KEY_ID: c.publicKeyId,
+    WECHATPAY_PUBLIC_KEY: c.publicKeyPem,
+    ...(sub ? { WECHATPAY_SUB_MCHID: sub.subMchid } : {}),
+    ...(sub?.subAppid ? { WECHATPAY_SUB_APPID: sub.subAppid } : {}),
+  };
+}
+
+function loadCredentials(file: string): SimulatorCredentials | undefined {
+  if (!existsSync(file)) return undefined;
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<SandboxFile>;
+  if (!parsed.credentials?.merchantPrivateKeyPem) throw new Error(`${file} exists but holds no simulator credentials; delete it or choose another --credentials-out`);
+  return parsed.credentials;
+}
+
+/** Runs the simulator CLI; resolves once it listens (undefined for --help). */
+export async function main(argv: readonly string[] = process.argv.slice(2), io: Partial<CliIo> = {}): Promise<CliHandle | undefined> {
+  const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const err = io.err ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const args = parseCliArgs(argv);
+  if (args.help) {
+    out(USAGE);
+    return undefined;
+  }
+  const credentialsFile = resolve(String(args['credentials-out'] ?? 'wechatpay-sandbox.json'));
+  const stateFile = args['state-file'] === undefined ? undefined : resolve(String(args['state-file']));
+  // Every option is checked before the (slow) key generation.
+  const signWith = oneOf('sign-with', args['sign-with'], ['publicKey', 'platformCertificate'] as const);
+  const notificationMode = oneOf('notification-mode', args['notification-mode'], ['retry', 'once'] as const);
+  const platformCount = oneOf('platform-certificates', args['platform-certificates'] === undefined ? undefined : String(args['platform-certificates']), ['1', '2'] as const);
+  const existing = loadCredentials(credentialsFile);
+  const credentials = existing ?? (await generateSimulatorCredentials({ platformCertificateCount: platformCount === '2' ? 2 : 1 }));
+
+  let saveTimer: NodeJS.Timeout | undefined;
+  const options: SimulatorOptions = {
+    port: args.port === undefined ? 8090 : Number(args.port),
+    host: String(args.host ?? '127.0.0.1'),
+    credentials,
+    signWith,
+    publicKeyOnly: args['public-key-only'] === true,
+    notificationTimeScale: args['notification-time-scale'] === undefined ? 0.01 : Number(args['notification-time-scale']),
+    notificationMode,
+    probeRate: args['probe-rate'] === undefined ? 0 : Number(args['probe-rate']),
+    strictOutTradeNoScope: args['strict-out-trade-no-scope'] === true,
+    requireUserAgent: args['require-user-agent'] === true,
+    logger: args.verbose === true ? err : undefined,
+    onStateChange: () => {
+      if (!stateFile) return;
+      // Debounced: a burst of requests writes the file once.
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(saveState, 100);
+    },
+  };
+  const simulator = await WechatPaySimulator.start(options);
+  // Referenced by onStateChange, which only runs once requests arrive, i.e. after this line.
+  const saveState = (): void => {
+    if (stateFile) writeFileSync(stateFile, JSON.stringify(simulator.exportState(), null, 2));
+  };
+  if (stateFile && existsSync(stateFile)) simulator.importState(JSON.parse(readFileSync(stateFile, 'utf8')));
+
+  // A public-key-only run shows no platform certificates; keep them in the file for later runs without the flag.
+  const c = options.publicKeyOnly ? credentials : (simulator.credentials as SimulatorCredentials);
+  const env = sandboxEnv(simulator.baseUrl, c);
+  writePrivateFile(credentialsFile, JSON.stringify({ baseUrl: simulator.baseUrl, env, credentials: c } satisfies SandboxFile, null, 2));
+
+  out(`WeChat Pay partner simulator listening on ${simulator.baseUrl}`);
+  out(`Credentials ${existing ? 'reused from' : 'written to'} ${credentialsFile} (mode 0600: private keys and the APIv3 key; keep it out of git)`);
+  out('');
+  out('Configure your app with:');
+  for (const name of ['WECHATPAY_BASE_URL', 'WECHATPAY_SP_MCHID', 'WECHATPAY_SP_APPID', 'WECHATPAY_SERIAL_NO', 'WECHATPAY_PUBLIC_KEY_ID', 'WECHATPAY_SUB_MCHID', 'WECHATPAY_SUB_APPID']) {
+    if (env[name] !== undefined) out(`  ${name}=${env[name]}`);
+  }
+  out(`  WECHATPAY_PRIVATE_KEY, WECHATPAY_API_V3_KEY, WECHATPAY_PUBLIC_KEY: from "env" in ${credentialsFile}`);
+  out('');
+  out(`Sub-merchants: ${c.subMerchants.map((s) => `${s.subMchid}${s.subAppid ? ` (sub_appid ${s.subAppid})` : ''}${s.authorized ? '' : ' [not authorized]'}`).join(', ')}`);
+  out(`Pay an order: POST ${simulator.baseUrl}/__sim/pay {"sub_mchid":"…","out_trade_no":"…"}, or open its h5_url / ${simulator.baseUrl}/__sim/cashier?pr=<code_url pr>`);
+  if (stateFile) out(`Orders are kept in ${stateFile}`);
+
+  let closing: Promise<void> | undefined;
+  const onSignal = (): void => void handle.close();
+  const handle: CliHandle = {
+    simulator,
+    credentialsFile,
+    close: () =>
+      (closing ??= (async () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        clearTimeout(saveTimer);
+        saveState();
+        await simulator.close();
+      })()),
+  };
+  if (io.installSignalHandlers !== false) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  return handle;
+}

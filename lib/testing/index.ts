@@ -1,0 +1,25 @@
+/**
+ * `nestjs-wechat-partner-pay/testing`: an offline WeChat Pay APIv3 partner simulator, its credentials, and a factory
+ * of genuinely signed notifications for unit tests.
+ */
+export { WechatPaySimulator } from './simulator';
+export type { SimulatorOptions, SimulatorRequestRecord, SimulatorNotifications } from './simulator';
+export {
+  defaultSimulatorCredentials,
+  generateSimulatorCredentials,
+  generatePlatformCertificate,
+  randomCertificateSerial,
+  SIMULATOR_DEFAULT_IDS,
+} from './simulator-credentials';
+export type { SimulatorCredentials, SimulatorPlatformCertificate, SimulatorSubMerchant, GenerateCredentialsOptions } from './simulator-credentials';
+export type { SimulatedOrder, SimulatedTradeState, SimulatorPayOptions, OrderBookState } from './simulator-orders';
+export type { SimulatorFault, SimulatorFaults } from './simulator-faults';
+export { WECHAT_NOTIFICATION_RETRY_DELAYS_MS } from './simulator-notifier';
+export type { NotificationDelivery } from './simulator-notifier';
+export { SIMULATOR_ERRORS } from './simulator-errors';
+export type { SimulatorErrorDefinition, SimulatorErrorDetail } from './simulator-errors';
+export type { SimulatorSignWith } from './simulator-signing';
+export { buildSignedNotification, buildNotificationBody } from './notification-factory';
+export type { SignedNotification, SignedNotificationInput, NotificationBodyInput } from './notification-factory';
+export { buildCertificatePem } from './x509-builder';
+export type { CertificateSpec, DistinguishedName } from './x509-builder';

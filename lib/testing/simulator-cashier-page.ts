@@ -1,0 +1,92 @@
+/**
+ * The simulated cashier: what the payer sees after scanning a Native code_url or opening an H5 h5_url. A plain HTML
+ * page with Pay and Cancel buttons, so that browser tests (and people) can complete a payment end to end. Every
+ * interpolated value is HTML-escaped; data reaches the script through data-* attributes, never through inline JS.
+ */
+
+/** Escapes text for HTML content and quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** What the cashier page shows. */
+export interface CashierPageModel {
+  /** `pr` (Native) or `prepay_id` (H5, JSAPI, APP). */
+  tokenParam: 'pr' | 'prepay_id';
+  token: string;
+  merchantName: string;
+  subMchid: string;
+  description: string;
+  outTradeNo: string;
+  /** fen */
+  total: number;
+  tradeState: string;
+  /** H5 only: where the "return to merchant" link goes after paying. Only http(s) URLs are linked. */
+  redirectUrl?: string;
+}
+
+const STYLE = `body{font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;max-width:420px;margin:40px auto;padding:0 16px;color:#222}
+h1{font-size:18px;color:#07c160}.amount{font-size:36px;font-weight:600;margin:16px 0}dl{display:grid;grid-template-columns:auto 1fr;gap:6px 12px}
+dt{color:#888}button{font-size:16px;padding:10px 20px;margin:16px 8px 0 0;border:0;border-radius:6px;cursor:pointer}
+#sim-pay{background:#07c160;color:#fff}#sim-cancel{background:#eee}#sim-result{font-weight:600;margin-top:16px}.note{color:#888;font-size:12px}`;
+
+const SCRIPT = `(function(){
+var d=document.body.dataset,result=document.getElementById('sim-result'),back=document.getElementById('sim-return');
+var buttons=[document.getElementById('sim-pay'),document.getElementById('sim-cancel')];
+function act(path){
+  buttons.forEach(function(b){b.disabled=true;});
+  var body={};body[d.param]=d.token;
+  fetch(path,{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(body)})
+    .then(function(r){return r.json().then(function(j){return {ok:r.ok,j:j};});})
+    .then(function(x){
+      if(!x.ok){result.textContent='error: '+x.j.code+' '+x.j.message;buttons.forEach(function(b){b.disabled=false;});return;}
+      result.textContent=x.j.result;
+      if(x.j.result==='paid'&&back){back.hidden=false;}
+    })
+    .catch(function(e){result.textContent='error: '+e;buttons.forEach(function(b){b.disabled=false;});});
+}
+buttons[0].addEventListener('click',function(){act('/__sim/cashier/pay');});
+buttons[1].addEventListener('click',function(){act('/__sim/cashier/cancel');});
+})();`;
+
+function page(title: string, main: string, data = ''): string {
+  return (
+    `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+    `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body${data}>${main}</body></html>`
+  );
+}
+
+function safeHttpUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cashier page of an order. */
+export function renderCashierPage(m: CashierPageModel): string {
+  const payable = m.tradeState === 'NOTPAY';
+  const redirect = safeHttpUrl(m.redirectUrl);
+  const main =
+    `<h1>微信支付 WeChat Pay · 模拟收银台 Simulated cashier</h1>` +
+    `<div class="amount">¥${escapeHtml((m.total / 100).toFixed(2))}</div>` +
+    `<dl><dt>商户 Merchant</dt><dd id="sim-merchant">${escapeHtml(m.merchantName)} (${escapeHtml(m.subMchid)})</dd>` +
+    `<dt>商品 Description</dt><dd id="sim-description">${escapeHtml(m.description)}</dd>` +
+    `<dt>订单号 Order</dt><dd id="sim-out-trade-no">${escapeHtml(m.outTradeNo)}</dd>` +
+    `<dt>状态 State</dt><dd id="sim-state">${escapeHtml(m.tradeState)}</dd></dl>` +
+    `<button id="sim-pay" type="button"${payable ? '' : ' disabled'}>Pay / 支付</button>` +
+    `<button id="sim-cancel" type="button"${payable ? '' : ' disabled'}>Cancel / 取消</button>` +
+    `<p id="sim-result" role="status">${payable ? '' : escapeHtml(m.tradeState === 'SUCCESS' ? 'paid' : m.tradeState.toLowerCase())}</p>` +
+    (redirect ? `<p><a id="sim-return" href="${escapeHtml(redirect)}"${m.tradeState === 'SUCCESS' ? '' : ' hidden'}>返回商户 Return to merchant</a></p>` : '') +
+    `<p class="note">Offline WeChat Pay simulator: no real money moves. 本页面由模拟器生成，不产生真实交易。</p>` +
+    `<script>${SCRIPT}</script>`;
+  return page('微信支付 WeChat Pay (simulated)', main, ` data-param="${escapeHtml(m.tokenParam)}" data-token="${escapeHtml(m.token)}"`);
+}
+
+/** An error page (unknown or expired link). */
+export function renderCashierError(message: string): string {
+  return page('微信支付 WeChat Pay (simulated)', `<h1>微信支付 WeChat Pay</h1><p id="sim-error">${escapeHtml(message)}</p>`);
+}

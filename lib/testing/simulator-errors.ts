@@ -1,0 +1,92 @@
+/**
+ * Every error the simulator answers with, in one table. `verified: false` marks a status or code label that no
+ * public source read for the spec confirmed (spec §9.2, §13): the simulator has to pick something, and tests that
+ * depend on these exact values should say so.
+ */
+
+/** One error answer of the simulator. */
+export interface SimulatorErrorDefinition {
+  status: number;
+  code: string;
+  /** WeChat Pay's internal code, shown after the last `-` of `Request-ID` (spec §9.2). */
+  internalCode: number;
+  /** Default message (Chinese as WeChat Pay answers, English added to help developers). */
+  message: string;
+  /** Whether status and code label come from official docs or SDKs (false = UNVERIFIED choice). */
+  verified: boolean;
+}
+
+/** The simulator's error catalogue; `verified: false` entries are UNVERIFIED choices (see the spec §9.2 and §13). */
+export const SIMULATOR_ERRORS = {
+  SIGN_ERROR: { status: 401, code: 'SIGN_ERROR', internalCode: 268443699, message: '签名错误 (signature verification failed)', verified: true },
+  NONCE_REPLAYED: { status: 401, code: 'SIGN_ERROR', internalCode: 268443699, message: '重复的请求随机串 (nonce_str was already used)', verified: false },
+  PARAM_ERROR: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: '参数错误 (invalid parameter)', verified: true },
+  EXTRA_PARAM: { status: 400, code: 'PARAM_ERROR', internalCode: 270924358, message: '非法额外参数 (unknown field)', verified: false },
+  JSAPI_OPENID_REQUIRED: { status: 400, code: 'PARAM_ERROR', internalCode: 268501013, message: 'JSAPI必须传openid (JSAPI orders need payer.sp_openid or payer.sub_openid)', verified: false },
+  INVALID_JSON: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: '请求体不是合法的JSON (request body is not valid JSON)', verified: false },
+  USER_AGENT_REQUIRED: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: 'HTTP header缺少User-Agent (the User-Agent header is required)', verified: false },
+  MCHID_MISMATCH: {
+    status: 400,
+    code: 'INVALID_REQUEST',
+    internalCode: 268447843,
+    message: 'http header中的mchid与post payload中的mchid不匹配 (Authorization mchid must equal sp_mchid)',
+    verified: false,
+  },
+  SUB_MCHID_IS_SELF: { status: 400, code: 'INVALID_REQUEST', internalCode: 268443705, message: '子商户mchid不能与自身mchid相同 (sub_mchid must differ from sp_mchid)', verified: false },
+  MCH_NOT_EXISTS: { status: 400, code: 'MCH_NOT_EXISTS', internalCode: 268443715, message: '商户号不存在 (sub_mchid does not exist)', verified: true },
+  NO_AUTH: { status: 403, code: 'NO_AUTH', internalCode: 268443701, message: '受理关系不存在 (the sub-merchant has not authorized this service provider)', verified: false },
+  APPID_MCHID_NOT_MATCH: { status: 400, code: 'APPID_MCHID_NOT_MATCH', internalCode: 268445527, message: 'appid和mch_id不匹配 (AppID is not bound to the merchant)', verified: true },
+  OUT_TRADE_NO_USED: { status: 403, code: 'OUT_TRADE_NO_USED', internalCode: 268498688, message: '请求重入时，参数与首次请求时不一致 (out_trade_no reused with different parameters)', verified: false },
+  ORDER_PAID: { status: 400, code: 'ORDER_PAID', internalCode: 268449538, message: '订单已支付 (the order is already paid)', verified: false },
+  ORDER_CLOSED: { status: 400, code: 'ORDER_CLOSED', internalCode: 268447914, message: '该订单已失效 (the order is closed or expired; use a new out_trade_no)', verified: false },
+  ORDER_NOT_EXIST: { status: 404, code: 'ORDER_NOT_EXIST', internalCode: 268512771, message: '订单不存在 (order not found)', verified: true },
+  ORDER_MCH_MISMATCH: { status: 404, code: 'ORDER_NOT_EXIST', internalCode: 268447845, message: '子商户号和订单信息不匹配 (the order belongs to another sub_mchid)', verified: false },
+  CERTIFICATES_UNAVAILABLE: { status: 404, code: 'RESOURCE_NOT_EXISTS', internalCode: 268512771, message: '无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥', verified: false },
+  NOT_FOUND: { status: 404, code: 'NOT_FOUND', internalCode: 268435456, message: '资源不存在 (no such API in the simulator)', verified: false },
+  BODY_TOO_LARGE: { status: 400, code: 'PARAM_ERROR', internalCode: 268435464, message: '请求体过大 (request body too large)', verified: false },
+  FREQUENCY_LIMITED: { status: 429, code: 'FREQUENCY_LIMITED', internalCode: 268447840, message: '频率超限 (rate limited)', verified: true },
+  SYSTEM_ERROR: { status: 500, code: 'SYSTEM_ERROR', internalCode: 268435457, message: '系统异常，请用相同参数重新调用', verified: true },
+} as const satisfies Record<string, SimulatorErrorDefinition>;
+
+/** Name of an entry of `SIMULATOR_ERRORS`. */
+export type SimulatorErrorName = keyof typeof SIMULATOR_ERRORS;
+
+/** The `detail` object of parameter errors (spec §9.1). */
+export interface SimulatorErrorDetail {
+  field: string;
+  value?: unknown;
+  issue: string;
+  location: 'body' | 'query' | 'path' | 'header';
+}
+
+/** Thrown inside the simulator's handlers and turned into a signed JSON error answer. */
+export class SimulatorHttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly internalCode: number;
+
+  constructor(
+    definition: SimulatorErrorDefinition,
+    message?: string,
+    readonly detail?: SimulatorErrorDetail,
+  ) {
+    super(message ?? definition.message);
+    this.status = definition.status;
+    this.code = definition.code;
+    this.internalCode = definition.internalCode;
+  }
+
+  /** The JSON error body: `{"code","message","detail"?}`. */
+  toBody(): Record<string, unknown> {
+    return this.detail ? { code: this.code, message: this.message, detail: this.detail } : { code: this.code, message: this.message };
+  }
+}
+
+/** A default error for an injected fault with only a status. */
+export function errorForStatus(status: number): SimulatorErrorDefinition {
+  const known = Object.values(SIMULATOR_ERRORS).find((e) => e.status === status && e.verified);
+  if (known) return known;
+  if (status === 403) return SIMULATOR_ERRORS.NO_AUTH;
+  if (status === 404) return SIMULATOR_ERRORS.NOT_FOUND;
+  return { status, code: status >= 500 ? 'SYSTEM_ERROR' : 'INVALID_REQUEST', internalCode: 268435457, message: `simulated HTTP ${status}`, verified: false };
+}

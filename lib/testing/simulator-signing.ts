@@ -1,0 +1,109 @@
+/**
+ * How the simulator signs what it sends (API responses and notifications), with our core's canonical message and
+ * RSA signature. The key is chosen per message: by the request's `Wechatpay-Serial` when it names a key the simulator
+ * has (that is how WeChat Pay lets clients migrate between platform certificates and the public key), otherwise by
+ * the configured default.
+ */
+import { type KeyObject, randomBytes } from 'node:crypto';
+import { buildResponseMessage } from '../core/crypto/canonical-message';
+import { WECHATPAY_HEADERS } from '../core/crypto/headers';
+import { generateHex } from '../core/crypto/nonce';
+import { AUTHORIZATION_SCHEME } from '../core/crypto/request-signer';
+import { rsaSign } from '../core/crypto/rsa-signature';
+import { loadPrivateKey } from '../core/crypto/keys';
+import { parseRfc3339 } from '../core/time';
+import type { SimulatorCredentials } from './simulator-credentials';
+
+/** A private key with the identifier that goes into `Wechatpay-Serial`. */
+export interface SimulatorSigningKey {
+  /** Platform certificate serial or `PUB_KEY_ID_…`. */
+  serial: string;
+  privateKey: KeyObject;
+}
+
+/** Which key signs when the request names none the simulator knows. */
+export type SimulatorSignWith = 'publicKey' | 'platformCertificate';
+
+/** Headers of a signed message: `Wechatpay-Timestamp/-Nonce/-Signature/-Serial/-Signature-Type`. */
+export function signMessageHeaders(
+  body: Buffer | string,
+  key: SimulatorSigningKey,
+  timestampSeconds: number,
+  nonce: string = generateHex(32),
+): Record<string, string> {
+  const timestamp = String(timestampSeconds);
+  return {
+    [WECHATPAY_HEADERS.timestamp]: timestamp,
+    [WECHATPAY_HEADERS.nonce]: nonce,
+    [WECHATPAY_HEADERS.signature]: rsaSign(buildResponseMessage(timestamp, nonce, body), key.privateKey),
+    [WECHATPAY_HEADERS.serial]: key.serial,
+    [WECHATPAY_HEADERS.signatureType]: AUTHORIZATION_SCHEME,
+  };
+}
+
+/** A deliberately invalid signature, as WeChat Pay's signature probes send (spec §2.4). */
+export function probeSignature(): string {
+  return `WECHATPAY/SIGNTEST/${randomBytes(256).toString('base64')}`;
+}
+
+/** Spoils a valid signature while keeping it well-formed Base64 of the right length. */
+export function corruptSignature(signature: string): string {
+  const bytes = Buffer.from(signature, 'base64');
+  bytes[bytes.length >> 1] ^= 0x01;
+  return bytes.toString('base64');
+}
+
+/** `Request-ID`: upper-case hex, then `-` and the internal error code (0 on success). */
+export function requestId(internalCode = 0): string {
+  return `${generateHex(44).toUpperCase()}-${internalCode}`;
+}
+
+interface PlatformKey extends SimulatorSigningKey {
+  effectiveTime: number;
+  expireTime: number;
+}
+
+/** The simulator's private keys, by serial. Rebuilt from credentials whenever they change (rotation). */
+export class SimulatorKeyring {
+  private readonly publicKey: SimulatorSigningKey;
+  private readonly platform: PlatformKey[];
+
+  constructor(
+    credentials: SimulatorCredentials,
+    private readonly publicKeyOnly: boolean,
+    private readonly clock: () => number,
+  ) {
+    this.publicKey = { serial: credentials.publicKeyId, privateKey: loadPrivateKey(credentials.publicKeyPrivateKeyPem, 'publicKeyPrivateKeyPem') };
+    this.platform = publicKeyOnly
+      ? []
+      : credentials.platformCertificates.map((c) => ({
+          serial: c.serialNo,
+          privateKey: loadPrivateKey(c.privateKeyPem, `platform certificate ${c.serialNo}`),
+          effectiveTime: parseRfc3339(c.effectiveTime)?.getTime() ?? 0,
+          expireTime: parseRfc3339(c.expireTime)?.getTime() ?? Number.MAX_SAFE_INTEGER,
+        }));
+  }
+
+  /** The certificate with the latest effective time among the unexpired ones (or among all, if every one expired). */
+  newestCertificate(): SimulatorSigningKey | undefined {
+    const now = this.clock();
+    const live = this.platform.filter((k) => k.expireTime > now);
+    const pool = live.length ? live : this.platform;
+    return pool.reduce<PlatformKey | undefined>((best, k) => (!best || k.effectiveTime > best.effectiveTime ? k : best), undefined);
+  }
+
+  /** The key for a request: the one its `Wechatpay-Serial` names, else the default mode. */
+  forRequest(requestSerial: string | undefined, fallback: SimulatorSignWith): SimulatorSigningKey {
+    if (requestSerial) {
+      if (requestSerial === this.publicKey.serial) return this.publicKey;
+      const named = this.platform.find((k) => k.serial === requestSerial.toUpperCase());
+      if (named) return named;
+    }
+    return this.byMode(fallback);
+  }
+
+  /** The key of a mode; platform-certificate mode falls back to the public key when the simulator has no certificate. */
+  byMode(mode: SimulatorSignWith): SimulatorSigningKey {
+    return (mode === 'platformCertificate' && !this.publicKeyOnly && this.newestCertificate()) || this.publicKey;
+  }
+}

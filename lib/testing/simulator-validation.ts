@@ -1,0 +1,246 @@
+/**
+ * Server-side validation of partner order requests, as WeChat Pay does it: the first problem wins and is reported
+ * as 400 PARAM_ERROR with `detail { field (JSON pointer), value, issue, location }`. Written independently of the
+ * client-side DTOs on purpose, so that the simulator catches what a client forgets to check.
+ */
+import { parseRfc3339 } from '../core/time';
+import { SIMULATOR_ERRORS, type SimulatorErrorDefinition, SimulatorHttpError } from './simulator-errors';
+
+/** A field rule. */
+type Rule =
+  | { type: 'string'; required?: boolean; min?: number; max?: number; pattern?: RegExp; enum?: readonly string[]; issue?: string }
+  | { type: 'integer'; required?: boolean; min?: number }
+  | { type: 'boolean'; required?: boolean }
+  | { type: 'object'; required?: boolean; fields: Record<string, Rule> }
+  | { type: 'array'; required?: boolean; min?: number; max?: number; items: Rule };
+
+const str = (min: number, max: number, required = false): Rule => ({ type: 'string', min, max, required });
+
+/** `[0-9A-Za-z_-|*]`, 6–32 characters (spec §4.1). */
+export const SIM_OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
+
+const AMOUNT: Rule = {
+  type: 'object',
+  required: true,
+  fields: { total: { type: 'integer', required: true, min: 1 }, currency: { type: 'string', enum: ['CNY'] } },
+};
+
+const DETAIL: Rule = {
+  type: 'object',
+  fields: {
+    cost_price: { type: 'integer', min: 0 },
+    invoice_id: str(1, 32),
+    goods_detail: {
+      type: 'array',
+      min: 1,
+      max: 6000,
+      items: {
+        type: 'object',
+        fields: {
+          merchant_goods_id: str(1, 32, true),
+          wechatpay_goods_id: str(1, 32),
+          goods_name: str(1, 256),
+          quantity: { type: 'integer', required: true, min: 1 },
+          unit_price: { type: 'integer', required: true, min: 0 },
+        },
+      },
+    },
+  },
+};
+
+const STORE_INFO: Rule = {
+  type: 'object',
+  // Only `id` is required: sources disagree (spec §4.1), so the simulator takes the most permissive one.
+  fields: { id: str(1, 32, true), name: str(1, 256), area_code: str(1, 32), address: str(1, 512) },
+};
+
+const H5_INFO: Rule = {
+  type: 'object',
+  required: true,
+  fields: {
+    type: { type: 'string', required: true, enum: ['iOS', 'Android', 'Wap'] },
+    app_name: str(1, 64),
+    app_url: str(1, 128),
+    bundle_id: str(1, 128),
+    package_name: str(1, 128),
+  },
+};
+
+function sceneInfo(h5: boolean): Rule {
+  const fields: Record<string, Rule> = { payer_client_ip: str(1, 45, true), device_id: str(1, 32), store_info: STORE_INFO };
+  if (h5) fields.h5_info = H5_INFO;
+  return { type: 'object', required: h5, fields };
+}
+
+const PAYER: Rule = {
+  type: 'object',
+  required: true,
+  fields: {
+    sp_openid: str(1, 128),
+    sub_openid: str(1, 128),
+    identity: { type: 'object', fields: { type: str(1, 32), number: str(1, 1024), name: str(1, 1024) } },
+  },
+};
+
+/** The four partner order scenes, as named in the URL. */
+export type OrderScene = 'jsapi' | 'app' | 'h5' | 'native';
+
+function orderSchema(scene: OrderScene): Rule {
+  const fields: Record<string, Rule> = {
+    sp_appid: str(1, 32, true),
+    sp_mchid: str(1, 32, true),
+    sub_appid: str(1, 32),
+    sub_mchid: str(1, 32, true),
+    description: str(1, 127, true),
+    out_trade_no: { type: 'string', required: true, pattern: SIM_OUT_TRADE_NO_PATTERN, issue: 'must be 6-32 characters of [0-9A-Za-z_-|*]' },
+    time_expire: str(1, 64),
+    attach: str(1, 128),
+    notify_url: str(1, 256, true),
+    goods_tag: str(1, 32),
+    limit_pay: { type: 'array', items: { type: 'string', enum: ['no_balance', 'no_credit', 'no_debit', 'balance_only'] } },
+    support_fapiao: { type: 'boolean' },
+    settle_info: { type: 'object', fields: { profit_sharing: { type: 'boolean' } } },
+    amount: AMOUNT,
+    detail: DETAIL,
+    scene_info: sceneInfo(scene === 'h5'),
+  };
+  if (scene === 'jsapi') fields.payer = PAYER;
+  return { type: 'object', required: true, fields };
+}
+
+const SCHEMAS: Record<OrderScene, Rule> = {
+  jsapi: orderSchema('jsapi'),
+  app: orderSchema('app'),
+  h5: orderSchema('h5'),
+  native: orderSchema('native'),
+};
+
+const CLOSE_SCHEMA: Rule = { type: 'object', required: true, fields: { sp_mchid: str(1, 32, true), sub_mchid: str(1, 32, true) } };
+
+/** A JSON pointer segment (RFC 6901 escaping). */
+function pointer(parent: string, key: string | number): string {
+  return `${parent}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+}
+
+function fail(field: string, value: unknown, issue: string, location: 'body' | 'query' | 'path' = 'body', definition: SimulatorErrorDefinition = SIMULATOR_ERRORS.PARAM_ERROR): never {
+  throw new SimulatorHttpError(definition, `${definition.message}: ${field} ${issue}`, { field, value, issue, location });
+}
+
+/** Walks a value against a rule; the first problem throws 400 PARAM_ERROR with detail. */
+function check(rule: Rule, value: unknown, field: string): void {
+  switch (rule.type) {
+    case 'string': {
+      if (typeof value !== 'string') return fail(field, value, 'must be a string');
+      // Surrogates are exactly the characters that take 4 bytes in UTF-8, which APIv3 rejects (spec §1.1).
+      if (/[\uD800-\uDFFF]/.test(value)) return fail(field, value, 'contains a 4-byte UTF-8 character (e.g. an emoji), which APIv3 does not accept');
+      const length = [...value].length;
+      if (rule.min !== undefined && length < rule.min) return fail(field, value, `must be at least ${rule.min} characters`);
+      if (rule.max !== undefined && length > rule.max) return fail(field, value, `must be at most ${rule.max} characters`);
+      if (rule.pattern && !rule.pattern.test(value)) return fail(field, value, rule.issue ?? `does not match ${rule.pattern.source}`);
+      if (rule.enum && !rule.enum.includes(value)) return fail(field, value, `must be one of ${rule.enum.join(', ')}`);
+      return;
+    }
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return fail(field, value, 'must be an integer');
+      if (rule.min !== undefined && value < rule.min) return fail(field, value, `must be at least ${rule.min}`);
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean') return fail(field, value, 'must be a boolean');
+      return;
+    case 'array':
+      if (!Array.isArray(value)) return fail(field, value, 'must be an array');
+      if (rule.min !== undefined && value.length < rule.min) return fail(field, value, `must have at least ${rule.min} items`);
+      if (rule.max !== undefined && value.length > rule.max) return fail(field, value, `must have at most ${rule.max} items`);
+      value.forEach((item, i) => check(rule.items, item, pointer(field, i)));
+      return;
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(field || '/', value, 'must be an object');
+      const record = value as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        if (!(key in rule.fields)) fail(pointer(field, key), record[key], 'is not a field of this API', 'body', SIMULATOR_ERRORS.EXTRA_PARAM);
+      }
+      for (const [key, child] of Object.entries(rule.fields)) {
+        const v = record[key];
+        if (v === undefined || v === null) {
+          if (child.required) fail(pointer(field, key), v ?? null, 'is required');
+          continue;
+        }
+        check(child, v, pointer(field, key));
+      }
+    }
+  }
+}
+
+/** Whether a notify_url is acceptable: absolute http(s), no query string, no fragment. */
+function notifyUrlIssue(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute http(s) URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an absolute http(s) URL';
+  if (value.includes('?')) return 'must not contain a query string';
+  if (value.includes('#')) return 'must not contain a fragment';
+  return undefined;
+}
+
+/** Validates a prepay body of a scene: schema, then cross-field rules. Throws `SimulatorHttpError`. */
+export function validateOrderBody(scene: OrderScene, body: unknown): void {
+  check(SCHEMAS[scene], body, '');
+  const b = body as Record<string, unknown>;
+  const notifyIssue = notifyUrlIssue(b.notify_url as string);
+  if (notifyIssue) fail('/notify_url', b.notify_url, notifyIssue);
+  if (typeof b.time_expire === 'string' && !parseRfc3339(b.time_expire)) {
+    fail('/time_expire', b.time_expire, 'must be RFC 3339 with an offset, e.g. 2018-06-08T10:34:56+08:00');
+  }
+  const payer = b.payer as Record<string, unknown> | undefined;
+  if (scene === 'jsapi' && !payer?.sp_openid && !payer?.sub_openid) {
+    fail('/payer', payer, 'needs sp_openid or sub_openid', 'body', SIMULATOR_ERRORS.JSAPI_OPENID_REQUIRED);
+  }
+  if (payer?.sub_openid !== undefined && b.sub_appid === undefined) fail('/sub_appid', null, 'is required when payer.sub_openid is given');
+}
+
+/** Validates the close body `{sp_mchid, sub_mchid}`. */
+export function validateCloseBody(body: unknown): void {
+  check(CLOSE_SCHEMA, body, '');
+}
+
+/** Validates `sp_mchid` and `sub_mchid` of a query string; returns them. */
+export function validateQueryIds(query: URLSearchParams): { spMchid: string; subMchid: string } {
+  const ids: string[] = [];
+  for (const name of ['sp_mchid', 'sub_mchid']) {
+    const v = query.get(name);
+    if (!v) fail(`/${name}`, v, 'is required', 'query');
+    if (v.length > 32) fail(`/${name}`, v, 'must be at most 32 characters', 'query');
+    ids.push(v);
+  }
+  return { spMchid: ids[0], subMchid: ids[1] };
+}
+
+/** Validates a path parameter: out_trade_no or transaction_id. */
+export function validatePathParam(name: 'out_trade_no' | 'transaction_id', value: string): void {
+  const ok = name === 'out_trade_no' ? SIM_OUT_TRADE_NO_PATTERN.test(value) : /^\d{1,32}$/.test(value);
+  if (!ok) fail(`/${name}`, value, name === 'out_trade_no' ? 'must be 6-32 characters of [0-9A-Za-z_-|*]' : 'must be 1-32 digits', 'path');
+}
+
+/** Deep equality of parsed JSON values, ignoring key order (re-entry compares parameters, not bytes). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const ka = Object.keys(ra);
+  return ka.length === Object.keys(rb).length && ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && jsonEqual(ra[k], rb[k]));
+}
+
+/** A copy of a JSON value with object keys sorted, as the real server returns them (spec §4.3). */
+export function sortKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => sortKeys(v)) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+  return out as T;
+}
