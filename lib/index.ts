@@ -11,4 +11,4 @@ export * from './refunds';
 export * from './notifications';
 export { formatBeijingRfc3339, beijingDate, parseRfc3339 } from './core/time';
 export { WechatPartnerPayModule } from './wechat-partner-pay.module';
-export { WECHAT_PARTNER_PAY_OPTIONS_TYPE, WECHAT_PARTNER_PAY_ASYNC_OPTIONS_TYPE } from './wechat-partner-pay.module-definition';
+export type { WechatPartnerPayForRootOptions, WechatPartnerPayAsyncOptions } from './wechat-partner-pay.module-definition';

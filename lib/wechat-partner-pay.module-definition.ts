@@ -12,3 +12,8 @@ export const {
   .setFactoryMethodName('createWechatPartnerPayOptions')
   .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();
+
+/** Argument of `WechatPartnerPayModule.forRoot()`: the module options plus `isGlobal`. */
+export type WechatPartnerPayForRootOptions = typeof WECHAT_PARTNER_PAY_OPTIONS_TYPE;
+/** Argument of `WechatPartnerPayModule.forRootAsync()`: `imports`, `inject`, `useFactory | useClass | useExisting`, `isGlobal`. */
+export type WechatPartnerPayAsyncOptions = typeof WECHAT_PARTNER_PAY_ASYNC_OPTIONS_TYPE;
