@@ -116,6 +116,7 @@ describe('H5', () => {
     expect(url).toBe(`${h5_url}&redirect_url=${encodeURIComponent('https://shop.example.com/pay/done?order=1&x=中')}`);
     expect(new URL(url).searchParams.get('redirect_url')).toBe('https://shop.example.com/pay/done?order=1&x=中');
     expect(() => orders.buildH5RedirectUrl(h5_url, 'http://shop.example.com/done')).toThrow(WechatPayValidationError);
+    expect(orders.buildH5RedirectUrl(h5_url, 'http://127.0.0.1:3000/done')).toContain('redirect_url=http%3A%2F%2F127.0.0.1%3A3000%2Fdone');
   });
 });
 

@@ -140,7 +140,10 @@ export class WechatPayOrdersService {
     }
     try {
       const r = new URL(redirect_url);
-      if (r.protocol !== 'https:') problems.push({ field: 'redirect_url', message: `must use https://, got ${r.protocol}` });
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(r.hostname);
+      if (r.protocol !== 'https:' && !(r.protocol === 'http:' && loopback)) {
+        problems.push({ field: 'redirect_url', message: `must use https:// (http:// only for localhost), got ${r.protocol}` });
+      }
     } catch {
       problems.push({ field: 'redirect_url', message: 'must be an absolute https:// URL on your configured H5 domain' });
     }

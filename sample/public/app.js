@@ -1,0 +1,313 @@
+// The cashier of the sample shop. Plain browser JavaScript, no build step. Every value from the server is written
+// with textContent (never innerHTML), and only http(s) URLs are ever put into an href or src.
+'use strict';
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+  var current = null; // the order shown in section 2
+  var stream = null;
+  var pollTimer = null;
+  var h5Timer = null;
+  var subMerchantNames = {};
+
+  // ---- helpers ------------------------------------------------------------------------------------------------
+
+  function show(el, visible) { el.hidden = !visible; }
+
+  function yuan(fen) { return '¥' + (fen / 100).toFixed(2); }
+
+  function safeUrl(value) {
+    try {
+      var url = new URL(value, location.href);
+      return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function setLink(el, value) {
+    var url = value && safeUrl(value);
+    if (url) el.href = url; else el.removeAttribute('href');
+    return !!url;
+  }
+
+  /** The error replies of the API are { code, message, problems? }: make one readable line of them. */
+  function describe(body, status) {
+    if (!body || typeof body !== 'object') return 'HTTP ' + status;
+    var text = (body.code ? body.code + ': ' : '') + (Array.isArray(body.message) ? body.message.join('; ') : body.message || 'HTTP ' + status);
+    if (Array.isArray(body.problems)) text += ' — ' + body.problems.map(function (p) { return p.field + ' ' + p.message; }).join('; ');
+    return text;
+  }
+
+  function api(method, path, body) {
+    return fetch(path, {
+      method: method,
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    }).then(function (res) {
+      return res.json().catch(function () { return null; }).then(function (json) {
+        if (!res.ok) throw new Error(describe(json, res.status));
+        return json;
+      });
+    });
+  }
+
+  function showError(el, err) {
+    el.textContent = err ? String(err.message || err) : '';
+    show(el, !!err);
+  }
+
+  function option(value, text) {
+    var o = document.createElement('option');
+    o.value = value;
+    o.textContent = text;
+    return o;
+  }
+
+  function cellRow(values, numeric) {
+    var tr = document.createElement('tr');
+    values.forEach(function (v, i) {
+      var td = document.createElement('td');
+      td.textContent = v == null ? '' : String(v);
+      if (numeric && numeric.indexOf(i) >= 0) td.className = 'num';
+      tr.appendChild(td);
+    });
+    return tr;
+  }
+
+  // ---- configuration ------------------------------------------------------------------------------------------
+
+  function loadConfig() {
+    return api('GET', '/api/config').then(function (cfg) {
+      $('mode').textContent = cfg.mode === 'simulator'
+        ? 'Simulator mode: payments go to the embedded WeChat Pay simulator at ' + cfg.simulator_url + ' — no real money.'
+        : 'Live mode: payments go to the real WeChat Pay.';
+      $('mode').className = 'mode ' + cfg.mode;
+      cfg.products.forEach(function (p) { $('product').appendChild(option(p.id, p.name + ' — ' + yuan(p.price))); });
+      cfg.sub_merchants.forEach(function (s) {
+        subMerchantNames[s.subMchid] = s.name;
+        $('sub-mchid').appendChild(option(s.subMchid, s.name + ' (' + s.subMchid + ')'));
+        $('bill-sub-mchid').appendChild(option(s.subMchid, s.name + ' (' + s.subMchid + ')'));
+      });
+    });
+  }
+
+  // ---- buying -------------------------------------------------------------------------------------------------
+
+  function buy(scene) {
+    showError($('buy-error'), null);
+    var body = { productId: $('product').value, subMchid: $('sub-mchid').value, scene: scene };
+    if (scene === 'jsapi' && $('openid').value.trim()) body.openid = $('openid').value.trim();
+    setBusy(true);
+    api('POST', '/api/orders', body)
+      .then(function (created) { present(created); })
+      .catch(function (err) { showError($('buy-error'), err); })
+      .then(function () { setBusy(false); loadRecent(); });
+  }
+
+  function setBusy(busy) {
+    ['buy-native', 'buy-jsapi', 'buy-app', 'buy-h5'].forEach(function (id) { $(id).disabled = busy; });
+  }
+
+  /** Shows a new order and what the payer needs for its scene. */
+  function present(created) {
+    var o = created.order;
+    show($('order'), true);
+    showError($('order-error'), null);
+    show($('native'), !!created.code_url);
+    show($('params'), !!created.pay_params);
+    show($('h5'), !!created.h5);
+    clearInterval(h5Timer);
+
+    if (created.code_url) {
+      $('qr').src = safeUrl(created.qr_svg_url) || '';
+      $('code-url').textContent = created.code_url;
+      var linked = setLink($('pay-link'), created.pay_page_url);
+      $('pay-link-note').textContent = linked
+        ? 'Scan with WeChat, or click the code to open the simulator\'s payment page for it.'
+        : 'Scan with WeChat to pay.';
+    }
+    if (created.pay_params) {
+      $('params-note').textContent = o.scene === 'jsapi'
+        ? 'Pass these to WeixinJSBridge.invoke(\'getBrandWCPayRequest\', …) or wx.requestPayment(…). Their callback is no proof of payment.'
+        : 'Pass these to the OpenSDK PayReq of the app. Its onResp is no proof of payment.';
+      $('pay-params').textContent = JSON.stringify(created.pay_params, null, 2);
+      show($('prepay-pay-link'), setLink($('prepay-pay-link'), created.pay_page_url));
+    }
+    if (created.h5) {
+      setLink($('h5-link'), created.h5.url);
+      $('h5-url').textContent = created.h5.h5_url;
+      $('h5-redirect').textContent = created.h5.redirect_url;
+      startH5Countdown(Date.parse(created.h5.expires_at));
+    }
+    render(o);
+    watch(o.out_trade_no);
+  }
+
+  /** h5_url lives 5 minutes: show how long is left, and take the link away when it has expired. */
+  function startH5Countdown(expiresAt) {
+    var tick = function () {
+      var left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+      if (left === 0) {
+        clearInterval(h5Timer);
+        $('h5-link').removeAttribute('href');
+        $('h5-expiry').textContent = 'h5_url expired (it lives 5 minutes): order again.';
+        return;
+      }
+      $('h5-expiry').textContent = 'valid for ' + Math.floor(left / 60) + ':' + String(left % 60).padStart(2, '0');
+    };
+    tick();
+    h5Timer = setInterval(tick, 1000);
+  }
+
+  /** Draws the order's state. "paid" appears only when the server says SUCCESS. */
+  function render(o) {
+    current = o;
+    $('order-no').textContent = o.out_trade_no;
+    $('order-description').textContent = o.description;
+    $('order-sub-mchid').textContent = (subMerchantNames[o.sub_mchid] || '') + ' (' + o.sub_mchid + ')';
+    $('order-total').textContent = yuan(o.total);
+    $('order-state').textContent = o.state;
+    $('order-state').className = 'state ' + o.state.toLowerCase();
+    show($('paid-banner'), o.state === 'SUCCESS');
+    $('check-order').disabled = o.state !== 'NOTPAY';
+    $('close-order').disabled = o.state !== 'NOTPAY';
+  }
+
+  // ---- live state: SSE, with polling as the fallback ----------------------------------------------------------
+
+  function watch(no) {
+    stopWatching();
+    if (!window.EventSource) return poll(no);
+    stream = new EventSource('/api/orders/' + encodeURIComponent(no) + '/events');
+    $('order-live').textContent = '(live)';
+    stream.onmessage = function (e) {
+      var o = JSON.parse(e.data);
+      if (!current || o.out_trade_no !== current.out_trade_no) return;
+      render(o);
+      if (o.state !== 'NOTPAY') { stopWatching(); loadRecent(); }
+    };
+    stream.onerror = function () {
+      // The stream broke while the order is still open (proxy, restart): fall back to asking every 2 s.
+      var open = current && current.out_trade_no === no && current.state === 'NOTPAY';
+      stopWatching();
+      if (open) poll(no);
+    };
+  }
+
+  function poll(no) {
+    $('order-live').textContent = '(polling)';
+    pollTimer = setInterval(function () {
+      api('GET', '/api/orders/' + encodeURIComponent(no)).then(function (o) {
+        if (!current || o.out_trade_no !== current.out_trade_no) return;
+        render(o);
+        if (o.state !== 'NOTPAY') { stopWatching(); loadRecent(); }
+      }).catch(function () { /* next tick tries again */ });
+    }, 2000);
+  }
+
+  function stopWatching() {
+    if (stream) { stream.close(); stream = null; }
+    clearInterval(pollTimer);
+    pollTimer = null;
+    $('order-live').textContent = '';
+  }
+
+  // ---- check and close ----------------------------------------------------------------------------------------
+
+  function orderAction(action) {
+    if (!current) return;
+    showError($('order-error'), null);
+    api('POST', '/api/orders/' + encodeURIComponent(current.out_trade_no) + '/' + action)
+      .then(function (result) {
+        var o = result.order || result;
+        render(o);
+        if (o.state !== 'NOTPAY') stopWatching();
+        else if (action === 'check') $('order-live').textContent = '(WeChat Pay: ' + (result.trade_state || o.state) + ')';
+      })
+      .catch(function (err) { showError($('order-error'), err); })
+      .then(loadRecent);
+  }
+
+  // ---- recent orders ------------------------------------------------------------------------------------------
+
+  function loadRecent() {
+    return api('GET', '/api/orders').then(function (orders) {
+      var body = $('recent-rows');
+      body.textContent = '';
+      orders.forEach(function (o) {
+        body.appendChild(cellRow([o.out_trade_no, o.scene, o.description, o.sub_mchid, yuan(o.total), o.state, new Date(o.created_at).toLocaleString()], [4]));
+      });
+    }).catch(function () { /* the list is a convenience */ });
+  }
+
+  // ---- bills --------------------------------------------------------------------------------------------------
+
+  function billQuery() {
+    var q = new URLSearchParams();
+    if ($('bill-date').value) q.set('date', $('bill-date').value);
+    if ($('bill-sub-mchid').value) q.set('sub_mchid', $('bill-sub-mchid').value);
+    return q.toString();
+  }
+
+  /** The CSV link is offered only for a bill that was just shown, so it never downloads an error. */
+  function hideBillDownload() {
+    show($('bill-download'), false);
+    $('bill-download').removeAttribute('href');
+  }
+
+  function loadBill() {
+    var query = billQuery();
+    hideBillDownload();
+    $('bill-message').textContent = 'Downloading the bill…';
+    $('bill-message').className = '';
+    show($('bill-table'), false);
+    show($('bill-summary'), false);
+    api('GET', '/api/bills/trade?' + query)
+      .then(function (bill) {
+        var rows = $('bill-rows');
+        rows.textContent = '';
+        bill.rows.forEach(function (r) {
+          rows.appendChild(cellRow([r.trade_time, r.out_trade_no, r.transaction_id, r.sub_mchid, r.trade_type, r.trade_state, r.goods_name, r.order_amount.text, r.fee.text], [7, 8]));
+        });
+        var s = bill.summary;
+        var summary = $('bill-summary');
+        summary.textContent = '';
+        [['Trades', s.total_count], ['Order total ¥', s.order_total.text], ['Settlement total ¥', s.settlement_total.text], ['Refunds ¥', s.refund_total.text], ['Fees ¥', s.fee_total.text]]
+          .forEach(function (pair) {
+            var dt = document.createElement('dt'); dt.textContent = pair[0];
+            var dd = document.createElement('dd'); dd.textContent = String(pair[1]);
+            summary.appendChild(dt); summary.appendChild(dd);
+          });
+        $('bill-message').textContent = 'Bill of ' + bill.bill_date + ': ' + s.total_count + ' trade(s)' + (bill.truncated ? ', first ' + bill.rows.length + ' shown' : '') + '.';
+        show($('bill-table'), bill.rows.length > 0);
+        show(summary, true);
+        $('bill-download').href = '/api/bills/trade.csv?' + query;
+        show($('bill-download'), true);
+      })
+      .catch(function (err) {
+        $('bill-message').textContent = err.message;
+        $('bill-message').className = 'error';
+      });
+  }
+
+  /** Yesterday in Beijing (UTC+8, no DST): the most recent day WeChat Pay has a bill for. */
+  function beijingYesterday() {
+    return new Date(Date.now() + 8 * 3600000 - 86400000).toISOString().slice(0, 10);
+  }
+
+  // ---- wiring -------------------------------------------------------------------------------------------------
+
+  document.addEventListener('DOMContentLoaded', function () {
+    ['native', 'jsapi', 'app', 'h5'].forEach(function (scene) {
+      $('buy-' + scene).addEventListener('click', function () { buy(scene); });
+    });
+    $('check-order').addEventListener('click', function () { orderAction('check'); });
+    $('close-order').addEventListener('click', function () { orderAction('close'); });
+    $('load-bill').addEventListener('click', loadBill);
+    $('bill-date').value = beijingYesterday();
+    $('bill-date').addEventListener('change', hideBillDownload);
+    $('bill-sub-mchid').addEventListener('change', hideBillDownload);
+    loadConfig().catch(function (err) { $('mode').textContent = 'Cannot reach the shop API: ' + err.message; });
+    loadRecent();
+  });
+})();

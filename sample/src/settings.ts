@@ -1,0 +1,72 @@
+import type { ConfigService } from '@nestjs/config';
+import { isAbsolute, resolve } from 'node:path';
+import type { SimulatorOptions } from 'nestjs-wechat-partner-pay/testing';
+import { DEFAULT_DB_FILE } from './paths';
+
+/** What tests (or another entry point) may set directly; everything else comes from the environment. */
+export interface SampleOverrides {
+  port?: number;
+  host?: string;
+  /** SQLite file. */
+  dbFile?: string;
+  /** Base URL browsers (and, live, WeChat Pay) use to reach this app. */
+  publicUrl?: string;
+  /** Read `sample/.env`. Default true; tests turn it off so that a developer's real credentials are never used. */
+  envFile?: boolean;
+  /** Use the embedded simulator even when credentials are configured. */
+  forceSimulator?: boolean;
+  /** Options of the embedded simulator (port, clock, notification timing...). */
+  simulator?: SimulatorOptions;
+}
+
+/** Injection token of the overrides given to `AppModule.register()`. */
+export const SAMPLE_OVERRIDES = Symbol('sample:overrides');
+
+/** The sample's own settings, resolved once at boot. */
+export class SampleSettings {
+  constructor(
+    readonly port: number,
+    readonly host: string,
+    readonly dbFile: string,
+    readonly publicUrl: string,
+    readonly forceSimulator: boolean,
+    readonly simulator: SimulatorOptions,
+  ) {}
+
+  static resolve(config: ConfigService, o: SampleOverrides): SampleSettings {
+    // An empty line copied from .env.example means "not set".
+    const env = (name: string): string | undefined => config.get<string>(name)?.trim() || undefined;
+    const port = o.port ?? parsePort(env('PORT'));
+    const host = o.host ?? env('HOST') ?? '127.0.0.1';
+    const dbFile = o.dbFile ?? env('SAMPLE_DB_FILE') ?? DEFAULT_DB_FILE;
+    // A wildcard listen address is not something a browser can open: show the loopback address instead.
+    const shownHost =
+      host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    const publicUrl = (o.publicUrl ?? env('SAMPLE_PUBLIC_URL') ?? `http://${shownHost}:${port}`).replace(
+      /\/+$/,
+      '',
+    );
+    const simulatorPort = o.simulator?.port ?? parsePort(env('SIMULATOR_PORT'), 0);
+    return new SampleSettings(
+      port,
+      host,
+      isAbsolute(dbFile) ? dbFile : resolve(process.cwd(), dbFile),
+      publicUrl,
+      o.forceSimulator ?? false,
+      { ...o.simulator, port: simulatorPort },
+    );
+  }
+}
+
+/**
+ * The port must be known before the app listens: in simulator mode it is part of the notify_url given to the
+ * simulator when the WeChat Pay module is configured, so "0 = any free port" is not an option for the app.
+ */
+function parsePort(raw: string | undefined, fallback = 3000): number {
+  if (raw === undefined) return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || (port === 0 && fallback !== 0)) {
+    throw new Error(`Invalid port "${raw}": expected an integer between 1 and 65535`);
+  }
+  return port;
+}

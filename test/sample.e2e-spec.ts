@@ -1,0 +1,472 @@
+/**
+ * The sample shop (sample/), in-process on Express and Fastify with its embedded simulator: the cashier API, the
+ * payment notification route (amount check, atomic state change, duplicates), close, query and bills.
+ */
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beijingDate, parseTradeBill } from 'nestjs-wechat-partner-pay';
+import type { TradeBillView } from '../sample/src/bills/shop-bills.service';
+import { tradeBillCsv } from '../sample/src/bills/bill-csv';
+import { OrdersRepository, type PaymentOutcome, type ShopOrder } from '../sample/src/shop/orders.repository';
+import { ShopService, type CreatedOrder } from '../sample/src/shop/shop.service';
+import { SPEC_ALL_CSV } from './fixtures/bills/bill-fixtures';
+import { type RunningSample, type SampleAdapter, startSample, waitFor } from './helpers/sample-app';
+
+async function call<T>(
+  s: RunningSample,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${s.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+async function buy(
+  s: RunningSample,
+  scene: string,
+  productId = 'mug',
+  subMchid = '1900000109',
+): Promise<CreatedOrder> {
+  const res = await call<CreatedOrder>(s, 'POST', '/api/orders', { productId, subMchid, scene });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+function order(s: RunningSample, no: string): Promise<ShopOrder> {
+  return call<ShopOrder>(s, 'GET', `/api/orders/${no}`).then((r) => r.body);
+}
+
+/** Reads the order's SSE stream to its end, calling `onState` for each event. */
+async function sseStates(url: string, onState: (state: string) => void): Promise<string[]> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const states: string[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const data = buffer
+        .slice(0, end)
+        .split('\n')
+        .find((l) => l.startsWith('data: '));
+      buffer = buffer.slice(end + 2);
+      if (data) {
+        const state = (JSON.parse(data.slice(6)) as ShopOrder).state;
+        states.push(state);
+        onState(state);
+      }
+    }
+  }
+  return states;
+}
+
+/** The resource of a TRANSACTION.SUCCESS notification for an order the simulator knows, as WeChat Pay would send it. */
+function paidResource(
+  s: RunningSample,
+  created: CreatedOrder,
+  changes: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const tx = s.sim.transaction(created.order.sub_mchid, created.order.out_trade_no);
+  if (!tx) throw new Error('the simulator does not know the order');
+  return {
+    ...tx,
+    trade_state: 'SUCCESS',
+    trade_state_desc: '支付成功',
+    // One transaction id per order: the module's dedupe key contains it.
+    transaction_id: `42${created.order.out_trade_no.replace(/\D/g, '').slice(-26)}`,
+    bank_type: 'OTHERS',
+    success_time: '2024-05-20T13:29:35+08:00',
+    payer: { sp_openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+    amount: {
+      total: created.order.total,
+      payer_total: created.order.total,
+      currency: 'CNY',
+      payer_currency: 'CNY',
+    },
+    ...changes,
+  };
+}
+
+function postNotification(
+  s: RunningSample,
+  signed: { headers: Record<string, string>; body: string },
+): Promise<Response> {
+  return fetch(`${s.url}/wechatpay/notify`, {
+    method: 'POST',
+    headers: { ...signed.headers, 'Content-Type': 'application/json' },
+    body: signed.body,
+  });
+}
+
+describe.each<SampleAdapter>(['express', 'fastify'])('sample shop on %s', (adapter) => {
+  let s: RunningSample;
+
+  beforeAll(async () => {
+    s = await startSample(adapter);
+  });
+  afterAll(() => s?.close());
+
+  it('serves the cashier page, its script and its style, with a CSP that allows no inline script', async () => {
+    const page = await fetch(`${s.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('id="order-state"');
+    expect(html).not.toMatch(/<script>/);
+    expect((await fetch(`${s.url}/app.js`)).headers.get('content-type')).toContain('javascript');
+    expect((await fetch(`${s.url}/style.css`)).status).toBe(200);
+    expect((await fetch(`${s.url}/h5-return?out_trade_no=S1234567`)).status).toBe(200);
+  });
+
+  it('says it runs on the simulator and offers its sub-merchants', async () => {
+    const { body } = await call<{
+      mode: string;
+      simulator_url: string;
+      sub_merchants: Array<{ subMchid: string }>;
+    }>(s, 'GET', '/api/config');
+    expect(body.mode).toBe('simulator');
+    expect(body.simulator_url).toBe(s.sim.baseUrl);
+    expect(body.sub_merchants.map((m) => m.subMchid)).toContain('1900000109');
+  });
+
+  it('sells by Native QR: SVG from the module, NOTPAY → SUCCESS streamed when the notification arrives', async () => {
+    const created = await buy(s, 'native');
+    expect(created.order).toMatchObject({ state: 'NOTPAY', total: 3900, scene: 'native' });
+    expect(created.code_url).toMatch(/^weixin:\/\/wxpay\/bizpayurl\?pr=/);
+    expect(created.pay_page_url).toBe(s.sim.cashierUrl(created.code_url as string));
+
+    const qr = await fetch(`${s.url}${created.qr_svg_url}`);
+    expect(qr.headers.get('content-type')).toContain('image/svg+xml');
+    expect(await qr.text()).toMatch(/^<svg/);
+
+    let firstEvent!: () => void;
+    const subscribed = new Promise<void>((resolve) => (firstEvent = resolve));
+    const states = sseStates(`${s.url}/api/orders/${created.order.out_trade_no}/events`, () => firstEvent());
+    await subscribed;
+    await s.sim.pay(created.order.out_trade_no);
+    expect(await states).toEqual(['NOTPAY', 'SUCCESS']);
+    expect(await order(s, created.order.out_trade_no)).toMatchObject({
+      state: 'SUCCESS',
+      transaction_id: expect.stringMatching(/^\d+$/),
+    });
+  });
+
+  it('creates JSAPI and App orders with signed pay params, and H5 orders with h5_url + redirect_url', async () => {
+    const jsapi = await buy(s, 'jsapi', 'tea');
+    expect(jsapi.pay_params).toMatchObject({
+      appId: s.sim.credentials.spAppid,
+      signType: 'RSA',
+      package: expect.stringMatching(/^prepay_id=/),
+    });
+    const app = await buy(s, 'app', 'tea');
+    expect(app.pay_params).toMatchObject({ partnerid: s.sim.credentials.spMchid, package: 'Sign=WXPay' });
+    const h5 = await buy(s, 'h5', 'tea');
+    const redirect = `${s.url}/h5-return?out_trade_no=${h5.order.out_trade_no}`;
+    expect(h5.h5).toMatchObject({
+      redirect_url: redirect,
+      url: `${h5.h5?.h5_url}&redirect_url=${encodeURIComponent(redirect)}`,
+    });
+    expect(Date.parse(h5.h5?.expires_at ?? '') - Date.now()).toBeGreaterThan(4 * 60_000);
+  });
+
+  it('closes an unpaid order at WeChat Pay and locally; a paid order cannot be closed', async () => {
+    const created = await buy(s, 'native');
+    const closed = await call<ShopOrder>(s, 'POST', `/api/orders/${created.order.out_trade_no}/close`);
+    expect(closed.body.state).toBe('CLOSED');
+    expect(s.sim.getOrder('1900000109', created.order.out_trade_no)?.tradeState).toBe('CLOSED');
+    expect((await call(s, 'POST', `/api/orders/${created.order.out_trade_no}/close`)).status).toBe(201);
+
+    const paid = await buy(s, 'native');
+    await s.sim.pay(paid.order.out_trade_no);
+    await waitFor(
+      () => order(s, paid.order.out_trade_no),
+      (o) => o.state === 'SUCCESS',
+    );
+    expect((await call(s, 'POST', `/api/orders/${paid.order.out_trade_no}/close`)).status).toBe(409);
+  });
+
+  it('shows WeChat Pay errors as typed JSON and fails the order (403 NO_AUTH of an unauthorized sub-merchant)', async () => {
+    const res = await call<{ code: string; wechat_status: number }>(s, 'POST', '/api/orders', {
+      productId: 'tea',
+      subMchid: '1900000199',
+      scene: 'native',
+    });
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ code: 'NO_AUTH', wechat_status: 403 });
+    const failed = (await call<ShopOrder[]>(s, 'GET', '/api/orders')).body.find(
+      (o) => o.sub_mchid === '1900000199',
+    );
+    expect(failed?.state).toBe('FAILED');
+  });
+
+  it('takes the price from the catalog, never from the browser, and rejects unknown input', async () => {
+    expect(
+      (
+        await call(s, 'POST', '/api/orders', {
+          productId: 'tea',
+          subMchid: '1900000109',
+          scene: 'native',
+          total: 1,
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await call(s, 'POST', '/api/orders', { productId: 'car', subMchid: '1900000109', scene: 'native' }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await call(s, 'POST', '/api/orders', { productId: 'tea', subMchid: '1234', scene: 'native' })).status,
+    ).toBe(400);
+    expect((await call(s, 'GET', '/api/orders/no%20such')).status).toBe(400);
+    expect((await call(s, 'GET', '/api/orders/S00000000000000000000000')).status).toBe(404);
+  });
+});
+
+describe('sample shop: payment notifications and queries', () => {
+  let a: RunningSample;
+  let b: RunningSample;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sample-shared-'));
+    // Two instances of the shop sharing one database, as behind a load balancer: each has its own in-memory
+    // notification dedupe store, so only the database can make a second delivery harmless.
+    a = await startSample('express', { dbFile: join(dir, 'shop.sqlite') });
+    b = await startSample('fastify', { dbFile: join(dir, 'shop.sqlite') });
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records a payment exactly once when the same notification reaches both instances concurrently', async () => {
+    const created = await buy(a, 'native');
+    const outcomes: PaymentOutcome[] = [];
+    for (const s of [a, b]) {
+      const shop = s.app.get(ShopService);
+      const record = shop.recordPayment.bind(shop);
+      jest.spyOn(shop, 'recordPayment').mockImplementation((tx) => {
+        const outcome = record(tx);
+        outcomes.push(outcome);
+        return outcome;
+      });
+    }
+    const signed = a.sim.signedNotification('TRANSACTION.SUCCESS', paidResource(a, created));
+    const replies = await Promise.all([a, b, a, b, a, b].map((s) => postNotification(s, signed)));
+    // 204, or 503 while the same instance is still handling the first copy (WeChat Pay retries those).
+    for (const r of replies) expect([204, 503]).toContain(r.status);
+    expect(replies.some((r) => r.status === 204)).toBe(true);
+    // Each instance ran the handler at least once (their dedupe stores are separate): the database decided.
+    expect(outcomes.length).toBeGreaterThanOrEqual(2);
+    expect(outcomes.filter((o) => o === 'recorded')).toHaveLength(1);
+    expect(outcomes.every((o) => o === 'recorded' || o === 'duplicate')).toBe(true);
+
+    const paid = await order(b, created.order.out_trade_no);
+    expect(paid).toMatchObject({ state: 'SUCCESS', transaction_id: paidResource(a, created).transaction_id });
+    // A later redelivery is acknowledged and changes nothing.
+    expect(
+      (await postNotification(b, b.sim.signedNotification('TRANSACTION.SUCCESS', paidResource(a, created))))
+        .status,
+    ).toBe(204);
+    expect(await order(a, created.order.out_trade_no)).toEqual(paid);
+  });
+
+  it('rejects a notification whose amount differs from the stored order (假通知), so the order stays unpaid', async () => {
+    const created = await buy(a, 'native');
+    const forged = a.sim.signedNotification(
+      'TRANSACTION.SUCCESS',
+      paidResource(a, created, { amount: { total: 1, payer_total: 1, currency: 'CNY' } }),
+    );
+    const reply = await postNotification(a, forged);
+    expect(reply.status).toBe(400);
+    expect(await reply.json()).toEqual({ code: 'FAIL', message: 'notification does not match the order' });
+    expect((await order(a, created.order.out_trade_no)).state).toBe('NOTPAY');
+  });
+
+  it('answers FAIL to a payment of an unknown order, so that WeChat Pay retries instead of it being lost', async () => {
+    const created = await buy(a, 'native');
+    const unknown = a.sim.signedNotification(
+      'TRANSACTION.SUCCESS',
+      paidResource(a, created, { out_trade_no: 'S00000000000000000000000' }),
+    );
+    const reply = await postNotification(a, unknown);
+    expect(reply.status).toBe(404);
+    expect(await reply.json()).toMatchObject({ code: 'FAIL' });
+  });
+
+  it('"Check payment" queries WeChat Pay when the notification was lost', async () => {
+    const s = await startSample('express', { simulator: { notificationMode: 'once' } });
+    try {
+      const created = await buy(s, 'native');
+      const shop = s.app.get(ShopService);
+      jest.spyOn(shop, 'recordPayment').mockImplementationOnce(() => {
+        throw new Error('database unavailable');
+      });
+      await s.sim.pay(created.order.out_trade_no);
+      await s.sim.notifications.flush();
+      expect(s.sim.deliveries.at(-1)?.status).toBe(500);
+      expect((await order(s, created.order.out_trade_no)).state).toBe('NOTPAY');
+
+      const checked = await call<{ order: ShopOrder; trade_state: string }>(
+        s,
+        'POST',
+        `/api/orders/${created.order.out_trade_no}/check`,
+      );
+      expect(checked.body).toMatchObject({ trade_state: 'SUCCESS', order: { state: 'SUCCESS' } });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('sample shop: restarts', () => {
+  it("keeps the embedded simulator's orders next to the database, so old orders can still be closed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sample-restart-'));
+    const dbFile = join(dir, 'shop.sqlite');
+    try {
+      const first = await startSample('fastify', { dbFile });
+      const created = await buy(first, 'native');
+      await first.close();
+      const second = await startSample('fastify', { dbFile });
+      try {
+        const closed = await call<ShopOrder>(
+          second,
+          'POST',
+          `/api/orders/${created.order.out_trade_no}/close`,
+        );
+        expect(closed.body.state).toBe('CLOSED');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sample shop: trade bills', () => {
+  let s: RunningSample;
+  const day = (daysAgo: number): string => beijingDate(new Date(Date.now() - daysAgo * 86_400_000));
+
+  beforeAll(async () => {
+    // WeChat Pay has the bill of day D from 10:00 Beijing time on D+1; the test must not depend on the hour.
+    s = await startSample('express', { simulator: { billReadyHour: 0 } });
+  });
+  afterAll(() => s?.close());
+
+  it('checks the day before asking WeChat Pay', async () => {
+    const old = await call<{ code: string; problems: Array<{ field: string }> }>(
+      s,
+      'GET',
+      '/api/bills/trade?date=2000-01-01',
+    );
+    expect(old.status).toBe(400);
+    expect(old.body).toMatchObject({ code: 'INVALID_REQUEST', problems: [{ field: 'bill_date' }] });
+    expect((await call(s, 'GET', '/api/bills/trade?date=yesterday')).status).toBe(400);
+  });
+
+  it("shows yesterday's parsed bill with the shop's payment, and offers it as CSV", async () => {
+    const created = await buy(s, 'native');
+    const no = created.order.out_trade_no;
+    await s.sim.pay(no, { at: Date.parse(`${day(1)}T12:00:00+08:00`) });
+    await waitFor(
+      () => order(s, no),
+      (o) => o.state === 'SUCCESS',
+    );
+
+    const bill = await call<TradeBillView>(s, 'GET', '/api/bills/trade');
+    expect(bill.status).toBe(200);
+    expect(bill.body.bill_date).toBe(day(1));
+    const row = bill.body.rows.find((r) => r.out_trade_no === no);
+    expect(row).toMatchObject({
+      sub_mchid: '1900000109',
+      trade_state: 'SUCCESS',
+      order_amount: { text: '39.00', value: 3900 },
+    });
+    expect(bill.body.summary.order_total.value).toBeGreaterThanOrEqual(3900);
+
+    const csv = await fetch(`${s.url}/api/bills/trade.csv?date=${day(1)}`);
+    expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="tradebill-${day(1)}.csv"`);
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(await csv.text()).toMatch(new RegExp(`,${no},\\d+,NATIVE,SUCCESS,.*,39\\.00,`));
+  });
+
+  it('says "no trades" for a day without any (NO_STATEMENT_EXIST)', async () => {
+    const res = await call<{ code: string; message: string }>(s, 'GET', `/api/bills/trade?date=${day(2)}`);
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      code: 'NO_STATEMENT_EXIST',
+      message: `No trades on ${day(2)}: WeChat Pay has no bill for that day`,
+    });
+  });
+
+  it('writes parsed rows as CSV with exact amounts and spreadsheet-safe text', async () => {
+    const { rows } = await parseTradeBill(readFileSync(SPEC_ALL_CSV)).collect();
+    const csv = tradeBillCsv([...rows, { ...rows[0], goods_name: '=HYPERLINK("x"), "quoted"' }]);
+    const lines = csv
+      .replace(/^\ufeff/, '')
+      .trimEnd()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'trade_time,sub_mchid,out_trade_no,transaction_id,trade_type,trade_state,goods_name,order_amount_yuan,settlement_total_yuan,refund_amount_yuan,fee_yuan,fee_rate',
+    );
+    expect(lines[1]).toBe(
+      '2024-05-20 10:15:32,1900000109,T202405200001,4200002024052012345678901234,JSAPI,SUCCESS,Image形象店-深圳腾大-QQ公仔,100.00,100.00,0.00,0.60000,0.60%',
+    );
+    expect(lines[2]).toContain(',30.00,-0.18000,');
+    expect(lines[3]).toContain(`,"'=HYPERLINK(""x""), ""quoted""",`);
+  });
+});
+
+describe('sample shop: OrdersRepository', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sample-repo-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('moves NOTPAY → SUCCESS once across connections; other transitions only from NOTPAY', () => {
+    const file = join(dir, 'shop.sqlite');
+    const one = new OrdersRepository(file);
+    const two = new OrdersRepository(file);
+    try {
+      one.insert({
+        out_trade_no: 'S1000001',
+        sub_mchid: '1900000109',
+        product_id: 'tea',
+        description: 'tea',
+        total: 1,
+        scene: 'native',
+      });
+      const payment = {
+        out_trade_no: 'S1000001',
+        sub_mchid: '1900000109',
+        total: 1,
+        transaction_id: '42000001',
+        paid_at: new Date().toISOString(),
+      };
+      expect(two.markPaid({ ...payment, total: 2 })).toBe('conflict');
+      expect(one.markPaid(payment)).toBe('recorded');
+      expect(two.markPaid(payment)).toBe('duplicate');
+      expect(two.markPaid({ ...payment, transaction_id: '42000002' })).toBe('conflict');
+      expect(one.leaveNotpay('S1000001', 'CLOSED')).toBe(false);
+      expect(two.get('S1000001')).toMatchObject({ state: 'SUCCESS', transaction_id: '42000001' });
+    } finally {
+      one.onApplicationShutdown();
+      two.onApplicationShutdown();
+    }
+  });
+});
