@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { WECHAT_PAY_CONFIG } from '../wechat-partner-pay.constants';
 import type { ResolvedWechatPayConfig } from '../core/config/resolve-config';
@@ -154,17 +154,19 @@ export class WechatPayBillsService {
     }
     const body = await this.client.download(bill.download_url);
     const check = new HashCheck(bill.hash_value);
-    const forward = (e: Error) => check.destroy(e);
+    const stages: Array<Readable | Transform> = [body];
     if (bill.tar_type === 'GZIP') {
       const gunzip = createGunzip();
-      body.on('error', forward);
-      gunzip.on('error', (e) =>
+      // Registered before pipeline() so that the consumer gets this message rather than zlib's.
+      gunzip.once('error', (e) =>
         check.destroy(new WechatPayError(`Bill download is not valid gzip data: ${e.message}`)),
       );
-      return body.pipe(gunzip).pipe(check);
+      stages.push(gunzip);
     }
-    body.on('error', forward);
-    return body.pipe(check);
+    // Unlike pipe(), pipeline() destroys every stage when one fails or when the consumer stops early (a parse
+    // error, a `break`), so the HTTP response is never left open; the error itself reaches the consumer via `check`.
+    pipeline([...stages, check], () => undefined);
+    return check;
   }
 
   /**
@@ -174,7 +176,7 @@ export class WechatPayBillsService {
   async downloadToFile(bill: BillDownloadInfo, path: string): Promise<void> {
     const tmp = `${path}.${randomBytes(6).toString('hex')}.part`;
     try {
-      await pipeline(await this.download(bill), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+      await pipelineAsync(await this.download(bill), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
       await rename(tmp, path);
     } catch (e) {
       await unlink(tmp).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { WECHAT_PAY_CONFIG } from '../wechat-partner-pay.constants';
 import { notifyUrlProblem, type ResolvedWechatPayConfig } from '../core/config/resolve-config';
-import { WechatPayValidationError } from '../core/errors/wechat-pay.errors';
+import { type WechatPayFieldProblem, WechatPayValidationError } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../core/http/wechat-pay.client';
 import { validateRequest } from '../core/validation/validate-request';
 import { OUT_REFUND_NO_PATTERN, type PartnerRefund, PartnerRefundRequest } from './dto/partner-refund.dto';
@@ -45,7 +45,7 @@ export class WechatPayRefundsService {
 
   /** Queries a refund by your `out_refund_no`; an unknown one is `RESOURCE_NOT_EXISTS` (404). */
   async queryByOutRefundNo(out_refund_no: string, sub_mchid: string): Promise<PartnerRefund> {
-    const problems = [];
+    const problems: WechatPayFieldProblem[] = [];
     if (typeof out_refund_no !== 'string' || !OUT_REFUND_NO_PATTERN.test(out_refund_no)) {
       problems.push({ field: 'out_refund_no', message: 'must be 1–64 characters of [0-9A-Za-z_-|*@]' });
     }

@@ -44,6 +44,11 @@ const USAGE = `Usage: wechatpay-partner-simulator [options]
   --probe-rate <x>              0..1, share of WECHATPAY/SIGNTEST/ probes (default 0)
   --strict-out-trade-no-scope   out_trade_no unique across sub-merchants
   --require-user-agent          reject requests without User-Agent
+  --refund-mode <mode>          auto | manual (default auto: refunds succeed after --refund-delay-ms;
+                                manual: POST /__sim/refunds/complete {"out_refund_no","status"?})
+  --refund-delay-ms <n>         how long refunds stay PROCESSING in auto mode (default 2000)
+  --fee-rate <x>                fee rate written in bills (default 0.006 = 0.60%)
+  --bill-ready-hour <h>         Beijing hour of the next day from which a day's bill exists (default 10)
   --verbose                     one line per request on stderr (method, path, status)
   --help`;
 
@@ -61,6 +66,10 @@ const FLAGS: Record<string, Flag> = {
   'probe-rate': { kind: 'number' },
   'strict-out-trade-no-scope': { kind: 'boolean' },
   'require-user-agent': { kind: 'boolean' },
+  'refund-mode': { kind: 'string' },
+  'refund-delay-ms': { kind: 'number' },
+  'fee-rate': { kind: 'number' },
+  'bill-ready-hour': { kind: 'number' },
   verbose: { kind: 'boolean' },
   help: { kind: 'boolean' },
 };
@@ -140,6 +149,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
   // Every option is checked before the (slow) key generation.
   const signWith = oneOf('sign-with', args['sign-with'], ['publicKey', 'platformCertificate'] as const);
   const notificationMode = oneOf('notification-mode', args['notification-mode'], ['retry', 'once'] as const);
+  const refundMode = oneOf('refund-mode', args['refund-mode'], ['auto', 'manual'] as const);
   const platformCount = oneOf('platform-certificates', args['platform-certificates'] === undefined ? undefined : String(args['platform-certificates']), ['1', '2'] as const);
   const existing = loadCredentials(credentialsFile);
   const credentials = existing ?? (await generateSimulatorCredentials({ platformCertificateCount: platformCount === '2' ? 2 : 1 }));
@@ -156,6 +166,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     probeRate: args['probe-rate'] === undefined ? 0 : Number(args['probe-rate']),
     strictOutTradeNoScope: args['strict-out-trade-no-scope'] === true,
     requireUserAgent: args['require-user-agent'] === true,
+    refundMode,
+    refundDelayMs: args['refund-delay-ms'] === undefined ? 2000 : Number(args['refund-delay-ms']),
+    feeRate: args['fee-rate'] === undefined ? undefined : Number(args['fee-rate']),
+    billReadyHour: args['bill-ready-hour'] === undefined ? undefined : Number(args['bill-ready-hour']),
     logger: args.verbose === true ? err : undefined,
     onStateChange: () => {
       if (!stateFile) return;

@@ -3,7 +3,7 @@
  * of genuinely signed notifications for unit tests.
  */
 export { WechatPaySimulator } from './simulator';
-export type { SimulatorOptions, SimulatorRequestRecord, SimulatorNotifications } from './simulator';
+export type { SimulatorOptions, SimulatorRequestRecord, SimulatorNotifications, SimulatorState } from './simulator';
 export {
   defaultSimulatorCredentials,
   generateSimulatorCredentials,
@@ -13,6 +13,8 @@ export {
 } from './simulator-credentials';
 export type { SimulatorCredentials, SimulatorPlatformCertificate, SimulatorSubMerchant, GenerateCredentialsOptions } from './simulator-credentials';
 export type { SimulatedOrder, SimulatedTradeState, SimulatorPayOptions, OrderBookState } from './simulator-orders';
+export type { SimulatedRefund, SimulatedRefundStatus, SimulatedRefundOutcome, CompleteRefundOptions } from './simulator-refunds';
+export type { SimulatorBillApplication, SimulatorTradeBillFilter, SimulatorFundFlowAccount } from './simulator-bills';
 export type { SimulatorFault, SimulatorFaults } from './simulator-faults';
 export { WECHAT_NOTIFICATION_RETRY_DELAYS_MS } from './simulator-notifier';
 export type { NotificationDelivery } from './simulator-notifier';

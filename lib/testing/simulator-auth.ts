@@ -72,7 +72,7 @@ export class SimulatorRequestAuthenticator {
           'apiclient_cert.pem; do not use a platform certificate serial or a public key id here)',
       );
     }
-    const message = buildRequestMessage(req.method, req.url, auth.timestamp, auth.nonce_str, req.body.toString('utf8'));
+    const message = buildRequestMessage(req.method, req.url, auth.timestamp, auth.nonce_str, req.body);
     if (!rsaVerify(message, auth.signature, o.merchantPublicKey)) {
       throw signError(
         '签名错误，请检查后再试 (the signature does not verify with the API certificate: sign METHOD\\nURL\\nTIMESTAMP\\nNONCE\\nBODY\\n ' +

@@ -46,6 +46,38 @@ export const SIMULATOR_ERRORS = {
   BODY_TOO_LARGE: { status: 400, code: 'PARAM_ERROR', internalCode: 268435464, message: '请求体过大 (request body too large)', verified: false },
   FREQUENCY_LIMITED: { status: 429, code: 'FREQUENCY_LIMITED', internalCode: 268447840, message: '频率超限 (rate limited)', verified: true },
   SYSTEM_ERROR: { status: 500, code: 'SYSTEM_ERROR', internalCode: 268435457, message: '系统异常，请用相同参数重新调用', verified: true },
+  // Refunds (spec §10). Appended after the order errors so that `errorForStatus` keeps its earlier choices.
+  REFUND_NOT_EXISTS: { status: 404, code: 'RESOURCE_NOT_EXISTS', internalCode: 268512771, message: '退款单不存在 (no refund with this out_refund_no for this sub_mchid)', verified: true },
+  REFUND_ORDER_NOT_EXISTS: {
+    status: 404,
+    code: 'RESOURCE_NOT_EXISTS',
+    internalCode: 268512771,
+    message: '订单不存在 (no order with this transaction_id / out_trade_no for this sub_mchid)',
+    verified: false,
+  },
+  REFUND_ORDER_NOT_PAID: { status: 400, code: 'INVALID_REQUEST', internalCode: 268447914, message: '订单未支付，不能发起退款 (only a paid order can be refunded)', verified: false },
+  REFUND_TOTAL_MISMATCH: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: '订单金额与原订单不一致 (amount.total must equal the order total)', verified: false },
+  REFUND_EXCEEDS: { status: 400, code: 'INVALID_REQUEST', internalCode: 268435464, message: '退款金额超过订单可退金额 (the refunds would exceed the order total)', verified: false },
+  REFUND_EXPIRED: { status: 400, code: 'INVALID_REQUEST', internalCode: 268447914, message: '订单已超过退款期限 (refunds are allowed within 1 year of payment)', verified: false },
+  REFUND_REENTRY_MISMATCH: {
+    status: 400,
+    code: 'INVALID_REQUEST',
+    internalCode: 268498688,
+    message: '请求重入时，参数与首次请求时不一致 (out_refund_no reused with different parameters)',
+    verified: false,
+  },
+  // Bills (spec §7).
+  BILL_DATE_OUT_OF_RANGE: { status: 400, code: 'INVALID_REQUEST', internalCode: 268435464, message: '账单日期超出可下载范围 (bill_date must be before today and within the last 3 months)', verified: false },
+  NO_STATEMENT_EXIST: { status: 400, code: 'NO_STATEMENT_EXIST', internalCode: 268512771, message: '账单不存在 (there were no trades that day: nothing to download, do not retry)', verified: false },
+  STATEMENT_CREATING: { status: 400, code: 'STATEMENT_CREATING', internalCode: 268435457, message: '账单生成中 (the bill is still being generated: retry after 10:00 Beijing time)', verified: false },
+  BILL_TOKEN_INVALID: {
+    status: 400,
+    code: 'INVALID_REQUEST',
+    internalCode: 268435461,
+    message: '下载链接已过期或无效 (the download_url token expired after 5 minutes or is unknown: apply for the bill again)',
+    verified: false,
+  },
+  BILL_NO_AUTH: { status: 403, code: 'NO_AUTH', internalCode: 268443701, message: '无权下载此账单 (the download_url was applied for by another merchant)', verified: false },
 } as const satisfies Record<string, SimulatorErrorDefinition>;
 
 /** Name of an entry of `SIMULATOR_ERRORS`. */

@@ -11,12 +11,17 @@ import { SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
 import { jsonEqual, type OrderScene, sortKeys } from './simulator-validation';
 
 /** `trade_state` values the simulator produces. */
-export type SimulatedTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
+export type SimulatedTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'REFUND';
 
 /** `trade_type` of each scene. */
 export const TRADE_TYPES: Record<OrderScene, 'JSAPI' | 'APP' | 'MWEB' | 'NATIVE'> = { jsapi: 'JSAPI', app: 'APP', h5: 'MWEB', native: 'NATIVE' };
 
-const TRADE_STATE_DESC: Record<SimulatedTradeState, string> = { NOTPAY: '订单未支付', SUCCESS: '支付成功', CLOSED: '订单已关闭' };
+const TRADE_STATE_DESC: Record<SimulatedTradeState, string> = { NOTPAY: '订单未支付', SUCCESS: '支付成功', CLOSED: '订单已关闭', REFUND: '转入退款' };
+
+/** Whether an order was paid: SUCCESS, or REFUND once a refund was accepted (spec §4.5). */
+export function isPaid(order: SimulatedOrder): boolean {
+  return order.tradeState === 'SUCCESS' || order.tradeState === 'REFUND';
+}
 
 const MINUTE = 60_000;
 /** prepay_id and code_url validity (spec §4.2). */
@@ -72,6 +77,11 @@ export interface SimulatorPayOptions {
   bank_type?: string;
   /** Simulate a failed attempt (wrong password, declined card): the order stays NOTPAY and nothing is notified. */
   fail?: boolean;
+  /**
+   * When the payment happened (Date or ms since the epoch); default: the simulator clock. Lets a test pay "yesterday"
+   * for a bill without moving the clock. The notification is still sent now.
+   */
+  at?: Date | number;
 }
 
 /** What a cashier token (`pr` of a code_url, or a prepay_id) points to. */
@@ -101,7 +111,8 @@ export function orderKey(subMchid: string, outTradeNo: string): string {
   return `${subMchid}\u0000${outTradeNo}`;
 }
 
-function digits(n: number): string {
+/** `n` random decimal digits (for WeChat-looking ids). */
+export function digits(n: number): string {
   let out = '';
   while (out.length < n) out += String(randomInt(1e9)).padStart(9, '0');
   return out.slice(0, n);
@@ -144,7 +155,7 @@ export class SimulatorOrderBook {
     const key = orderKey(subMchid, outTradeNo);
     const existing = this.refresh(this.orders.get(key));
     if (existing) {
-      if (existing.tradeState === 'SUCCESS') throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_PAID);
+      if (isPaid(existing)) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_PAID);
       if (existing.tradeState === 'CLOSED') throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_CLOSED);
       if (existing.scene !== scene || !jsonEqual(existing.request, body)) throw new SimulatorHttpError(SIMULATOR_ERRORS.OUT_TRADE_NO_USED);
       return this.issuePrepay(existing);
@@ -240,7 +251,7 @@ export class SimulatorOrderBook {
   close(subMchid: string, outTradeNo: string): void {
     this.checkSubMerchant(subMchid);
     const order = this.require(subMchid, outTradeNo);
-    if (order.tradeState === 'SUCCESS') throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_PAID, '订单已支付，不能关单 (a paid order cannot be closed: refund it instead)');
+    if (isPaid(order)) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_PAID, '订单已支付，不能关单 (a paid order cannot be closed: refund it instead)');
     if (order.tradeState === 'NOTPAY') {
       order.tradeState = 'CLOSED';
       order.closeReason = 'closed';
@@ -256,16 +267,24 @@ export class SimulatorOrderBook {
     return matches[0];
   }
 
+  /** A sub-merchant's order by out_trade_no or transaction_id (after lazy expiry); undefined when it has none. */
+  lookup(subMchid: string, ids: { outTradeNo?: string; transactionId?: string }): SimulatedOrder | undefined {
+    const key = ids.transactionId !== undefined ? this.byTransactionId.get(ids.transactionId) : orderKey(subMchid, ids.outTradeNo ?? '');
+    const order = key === undefined ? undefined : this.refresh(this.orders.get(key));
+    return order?.subMchid === subMchid ? order : undefined;
+  }
+
   /** Marks an order paid (or records a failed attempt). Throws `SimulatorHttpError` when it is not payable. */
   pay(order: SimulatedOrder, options: SimulatorPayOptions = {}): SimulatedOrder {
     this.refresh(order);
-    if (order.tradeState === 'SUCCESS') throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_PAID);
+    if (isPaid(order)) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_PAID);
     if (order.tradeState === 'CLOSED') throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_CLOSED);
     if (options.fail) {
       order.failedAttempts++;
       return order;
     }
-    const now = this.ctx.clock();
+    const now = options.at === undefined ? this.ctx.clock() : new Date(options.at).getTime();
+    if (!Number.isFinite(now)) throw new Error('pay(): options.at is not a valid date');
     let transactionId: string;
     do transactionId = `42000${digits(5)}${beijingDate(new Date(now)).replace(/-/g, '')}${digits(10)}`;
     while (this.byTransactionId.has(transactionId));
@@ -292,7 +311,7 @@ export class SimulatorOrderBook {
 
   /** The Transaction object of query responses and notifications (spec §4.3), keys sorted like WeChat's. */
   transactionJson(order: SimulatedOrder): Record<string, unknown> {
-    const paid = order.tradeState === 'SUCCESS';
+    const paid = isPaid(order);
     const out: Record<string, unknown> = {
       amount: paid
         ? { currency: 'CNY', payer_currency: 'CNY', payer_total: order.payerTotal, total: order.amount.total }

@@ -115,6 +115,65 @@ const SCHEMAS: Record<OrderScene, Rule> = {
   native: orderSchema('native'),
 };
 
+/** `[0-9A-Za-z_-|*@]`, 1–64 characters (spec §10). */
+export const SIM_OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
+
+const REFUND_SCHEMA: Rule = {
+  type: 'object',
+  required: true,
+  fields: {
+    sub_mchid: str(1, 32, true),
+    transaction_id: { type: 'string', pattern: /^\d{1,32}$/, issue: 'must be 1-32 digits' },
+    out_trade_no: { type: 'string', pattern: SIM_OUT_TRADE_NO_PATTERN, issue: 'must be 6-32 characters of [0-9A-Za-z_-|*]' },
+    out_refund_no: { type: 'string', required: true, pattern: SIM_OUT_REFUND_NO_PATTERN, issue: 'must be 1-64 characters of [0-9A-Za-z_-|*@]' },
+    // 80 is the usual bound; the spec marks it UNVERIFIED.
+    reason: str(1, 80),
+    notify_url: str(1, 256),
+    funds_account: { type: 'string', enum: ['AVAILABLE'] },
+    amount: {
+      type: 'object',
+      required: true,
+      fields: {
+        refund: { type: 'integer', required: true, min: 1 },
+        total: { type: 'integer', required: true, min: 1 },
+        currency: { type: 'string', required: true, enum: ['CNY'] },
+        from: {
+          type: 'array',
+          min: 1,
+          items: {
+            type: 'object',
+            fields: { account: { type: 'string', required: true, enum: ['AVAILABLE', 'UNAVAILABLE'] }, amount: { type: 'integer', required: true, min: 1 } },
+          },
+        },
+      },
+    },
+    goods_detail: {
+      type: 'array',
+      min: 1,
+      items: {
+        type: 'object',
+        fields: {
+          merchant_goods_id: str(1, 32, true),
+          wechatpay_goods_id: str(1, 32),
+          goods_name: str(1, 256),
+          unit_price: { type: 'integer', required: true, min: 0 },
+          refund_amount: { type: 'integer', required: true, min: 0 },
+          refund_quantity: { type: 'integer', required: true, min: 1 },
+        },
+      },
+    },
+  },
+};
+
+const BILL_DATE: Rule = { type: 'string', required: true, pattern: /^\d{4}-\d{2}-\d{2}$/, issue: 'must be a date YYYY-MM-DD' };
+const TAR_TYPE: Rule = { type: 'string', enum: ['GZIP'] };
+
+/** Query parameters of the two bill endpoints (spec §7.1, §7.2). */
+const BILL_QUERIES: Record<'trade' | 'fundflow', Record<string, Rule>> = {
+  trade: { bill_date: BILL_DATE, sub_mchid: str(1, 32), bill_type: { type: 'string', enum: ['ALL', 'SUCCESS', 'REFUND'] }, tar_type: TAR_TYPE },
+  fundflow: { bill_date: BILL_DATE, account_type: { type: 'string', enum: ['BASIC', 'OPERATION', 'FEES'] }, tar_type: TAR_TYPE },
+};
+
 const CLOSE_SCHEMA: Rule = { type: 'object', required: true, fields: { sp_mchid: str(1, 32, true), sub_mchid: str(1, 32, true) } };
 
 /** A JSON pointer segment (RFC 6901 escaping). */
@@ -122,50 +181,52 @@ function pointer(parent: string, key: string | number): string {
   return `${parent}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
 
-function fail(field: string, value: unknown, issue: string, location: 'body' | 'query' | 'path' = 'body', definition: SimulatorErrorDefinition = SIMULATOR_ERRORS.PARAM_ERROR): never {
+type Location = 'body' | 'query' | 'path';
+
+function fail(field: string, value: unknown, issue: string, location: Location = 'body', definition: SimulatorErrorDefinition = SIMULATOR_ERRORS.PARAM_ERROR): never {
   throw new SimulatorHttpError(definition, `${definition.message}: ${field} ${issue}`, { field, value, issue, location });
 }
 
 /** Walks a value against a rule; the first problem throws 400 PARAM_ERROR with detail. */
-function check(rule: Rule, value: unknown, field: string): void {
+function check(rule: Rule, value: unknown, field: string, location: Location = 'body'): void {
   switch (rule.type) {
     case 'string': {
-      if (typeof value !== 'string') return fail(field, value, 'must be a string');
+      if (typeof value !== 'string') return fail(field, value, 'must be a string', location);
       // Surrogates are exactly the characters that take 4 bytes in UTF-8, which APIv3 rejects (spec §1.1).
-      if (/[\uD800-\uDFFF]/.test(value)) return fail(field, value, 'contains a 4-byte UTF-8 character (e.g. an emoji), which APIv3 does not accept');
+      if (/[\uD800-\uDFFF]/.test(value)) return fail(field, value, 'contains a 4-byte UTF-8 character (e.g. an emoji), which APIv3 does not accept', location);
       const length = [...value].length;
-      if (rule.min !== undefined && length < rule.min) return fail(field, value, `must be at least ${rule.min} characters`);
-      if (rule.max !== undefined && length > rule.max) return fail(field, value, `must be at most ${rule.max} characters`);
-      if (rule.pattern && !rule.pattern.test(value)) return fail(field, value, rule.issue ?? `does not match ${rule.pattern.source}`);
-      if (rule.enum && !rule.enum.includes(value)) return fail(field, value, `must be one of ${rule.enum.join(', ')}`);
+      if (rule.min !== undefined && length < rule.min) return fail(field, value, `must be at least ${rule.min} characters`, location);
+      if (rule.max !== undefined && length > rule.max) return fail(field, value, `must be at most ${rule.max} characters`, location);
+      if (rule.pattern && !rule.pattern.test(value)) return fail(field, value, rule.issue ?? `does not match ${rule.pattern.source}`, location);
+      if (rule.enum && !rule.enum.includes(value)) return fail(field, value, `must be one of ${rule.enum.join(', ')}`, location);
       return;
     }
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return fail(field, value, 'must be an integer');
-      if (rule.min !== undefined && value < rule.min) return fail(field, value, `must be at least ${rule.min}`);
+      if (typeof value !== 'number' || !Number.isInteger(value)) return fail(field, value, 'must be an integer', location);
+      if (rule.min !== undefined && value < rule.min) return fail(field, value, `must be at least ${rule.min}`, location);
       return;
     case 'boolean':
-      if (typeof value !== 'boolean') return fail(field, value, 'must be a boolean');
+      if (typeof value !== 'boolean') return fail(field, value, 'must be a boolean', location);
       return;
     case 'array':
-      if (!Array.isArray(value)) return fail(field, value, 'must be an array');
-      if (rule.min !== undefined && value.length < rule.min) return fail(field, value, `must have at least ${rule.min} items`);
-      if (rule.max !== undefined && value.length > rule.max) return fail(field, value, `must have at most ${rule.max} items`);
-      value.forEach((item, i) => check(rule.items, item, pointer(field, i)));
+      if (!Array.isArray(value)) return fail(field, value, 'must be an array', location);
+      if (rule.min !== undefined && value.length < rule.min) return fail(field, value, `must have at least ${rule.min} items`, location);
+      if (rule.max !== undefined && value.length > rule.max) return fail(field, value, `must have at most ${rule.max} items`, location);
+      value.forEach((item, i) => check(rule.items, item, pointer(field, i), location));
       return;
     case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(field || '/', value, 'must be an object');
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(field || '/', value, 'must be an object', location);
       const record = value as Record<string, unknown>;
       for (const key of Object.keys(record)) {
-        if (!(key in rule.fields)) fail(pointer(field, key), record[key], 'is not a field of this API', 'body', SIMULATOR_ERRORS.EXTRA_PARAM);
+        if (!(key in rule.fields)) fail(pointer(field, key), record[key], 'is not a field of this API', location, SIMULATOR_ERRORS.EXTRA_PARAM);
       }
       for (const [key, child] of Object.entries(rule.fields)) {
         const v = record[key];
         if (v === undefined || v === null) {
-          if (child.required) fail(pointer(field, key), v ?? null, 'is required');
+          if (child.required) fail(pointer(field, key), v ?? null, 'is required', location);
           continue;
         }
-        check(child, v, pointer(field, key));
+        check(child, v, pointer(field, key), location);
       }
     }
   }
@@ -204,6 +265,42 @@ export function validateOrderBody(scene: OrderScene, body: unknown): void {
 /** Validates the close body `{sp_mchid, sub_mchid}`. */
 export function validateCloseBody(body: unknown): void {
   check(CLOSE_SCHEMA, body, '');
+}
+
+/** Validates a refund body (spec §10): schema, exactly one order id, notify_url, and `amount.from` adding up. */
+export function validateRefundBody(body: unknown): void {
+  check(REFUND_SCHEMA, body, '');
+  const b = body as Record<string, unknown>;
+  if ((b.transaction_id === undefined) === (b.out_trade_no === undefined)) {
+    fail('/transaction_id', b.transaction_id ?? null, 'give exactly one of transaction_id and out_trade_no');
+  }
+  const notifyIssue = typeof b.notify_url === 'string' ? notifyUrlIssue(b.notify_url) : undefined;
+  if (notifyIssue) fail('/notify_url', b.notify_url, notifyIssue);
+  const amount = b.amount as { refund: number; from?: Array<{ amount: number }> };
+  const fromSum = amount.from?.reduce((sum, f) => sum + f.amount, 0);
+  if (fromSum !== undefined && fromSum !== amount.refund) fail('/amount/from', fromSum, `must add up to amount.refund (${amount.refund})`);
+}
+
+/**
+ * Validates the query of `GET /v3/bill/tradebill` or `/v3/bill/fundflowbill`: known parameters only, each well
+ * formed. Returns them as a record (date range and readiness are business rules checked by the bill office).
+ */
+export function validateBillQuery(kind: 'trade' | 'fundflow', query: URLSearchParams): Record<string, string | undefined> {
+  const record: Record<string, string> = {};
+  for (const [k, v] of query) if (!(k in record)) record[k] = v;
+  check({ type: 'object', required: true, fields: BILL_QUERIES[kind] }, record, '', 'query');
+  const t = Date.parse(`${record.bill_date}T00:00:00Z`);
+  if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== record.bill_date) fail('/bill_date', record.bill_date, 'is not a calendar date', 'query');
+  return record;
+}
+
+/** Validates the refund query `?sub_mchid=` and the out_refund_no path segment; returns sub_mchid. */
+export function validateRefundQuery(outRefundNo: string, query: URLSearchParams): string {
+  if (!SIM_OUT_REFUND_NO_PATTERN.test(outRefundNo)) fail('/out_refund_no', outRefundNo, 'must be 1-64 characters of [0-9A-Za-z_-|*@]', 'path');
+  const sub = query.get('sub_mchid');
+  if (!sub) fail('/sub_mchid', sub, 'is required', 'query');
+  if (sub.length > 32) fail('/sub_mchid', sub, 'must be at most 32 characters', 'query');
+  return sub;
 }
 
 /** Validates `sp_mchid` and `sub_mchid` of a query string; returns them. */

@@ -3,14 +3,17 @@
  * signs answers with the core crypto of this package, keeps orders, sends notifications with WeChat's retry
  * schedule, serves platform certificates, and lets tests inject faults and move the clock.
  */
+import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { aesGcmEncrypt } from '../core/crypto/aes-gcm';
-import type { AuthorizationParams } from '../core/crypto/request-signer';
+import { type AuthorizationParams, WechatPayRequestSigner } from '../core/crypto/request-signer';
 import { WECHATPAY_HEADERS } from '../core/crypto/headers';
 import { generateHex } from '../core/crypto/nonce';
-import { parseCertificate } from '../core/crypto/keys';
+import { loadPrivateKey, parseCertificate } from '../core/crypto/keys';
 import type { WechatPartnerPayModuleOptions } from '../interfaces/wechat-partner-pay-options.interface';
+import { BILL_DOWNLOAD_PATH } from '../wechat-partner-pay.constants';
 import { buildNotificationBody, buildSignedNotification, type SignedNotification } from './notification-factory';
 import { checkMchidConsistency, SimulatorRequestAuthenticator } from './simulator-auth';
 import { renderCashierError, renderCashierPage } from './simulator-cashier-page';
@@ -25,12 +28,23 @@ import {
 } from './simulator-credentials';
 import { errorForStatus, SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
 import { type SimulatorFault, SimulatorFaults } from './simulator-faults';
-import { type NotificationDelivery, SimulatorNotifier } from './simulator-notifier';
+import { SimulatorBillOffice, type SimulatorBillApplication, type SimulatorFundFlowAccount, type SimulatorTradeBillFilter } from './simulator-bills';
+import { type NotificationDelivery, type NotificationJob, SimulatorNotifier } from './simulator-notifier';
 import { type OrderBookState, type SimulatedOrder, SimulatorOrderBook, type SimulatorPayOptions } from './simulator-orders';
+import { type CompleteRefundOptions, type SimulatedRefund, SimulatorRefundBook } from './simulator-refunds';
 import { corruptSignature, requestId, signMessageHeaders, SimulatorKeyring, type SimulatorSignWith } from './simulator-signing';
 import { CancellableTimers } from './simulator-timers';
-import { type OrderScene, validateCloseBody, validateOrderBody, validatePathParam, validateQueryIds } from './simulator-validation';
+import {
+  type OrderScene,
+  validateCloseBody,
+  validateOrderBody,
+  validatePathParam,
+  validateQueryIds,
+  validateRefundBody,
+  validateRefundQuery,
+} from './simulator-validation';
 import { formatBeijingRfc3339, parseRfc3339 } from '../core/time';
+import type { FundFlowBillWriterRow, TradeBillWriterRow } from '../bills/bill-writer';
 
 /** Options of `WechatPaySimulator.start()`. */
 export interface SimulatorOptions {
@@ -70,8 +84,26 @@ export interface SimulatorOptions {
   clock?: () => number;
   /** Receives one line per request (`METHOD /path STATUS`); never keys, headers or bodies. Default: silent. */
   logger?: (line: string) => void;
-  /** Called after anything that changes orders (the CLI's `--state-file` saves then). */
+  /** Called after anything that changes orders or refunds (the CLI's `--state-file` saves then). */
   onStateChange?: () => void;
+  /** 'auto' (default): refunds become SUCCESS after `refundDelayMs`; 'manual': they stay PROCESSING until `sim.completeRefund()`. */
+  refundMode?: 'auto' | 'manual';
+  /** Real milliseconds a refund stays PROCESSING in 'auto' mode (WeChat: up to days). Default 50. */
+  refundDelayMs?: number;
+  /** Fee rate written in bills (手续费 = amount × rate; 费率 `0.60%`). Default 0.006. */
+  feeRate?: number;
+  /** Bills start with a UTF-8 BOM, as WeChat serves them. Default true. */
+  billBom?: boolean;
+  /** Line break of bills. Default `\r\n`, as WeChat serves them. */
+  billEol?: '\r\n' | '\n';
+  /** Beijing hour of day D+1 from which the bill of day D exists (STATEMENT_CREATING before). Default 10. */
+  billReadyHour?: number;
+}
+
+/** Orders and refunds as JSON, for `--state-file`. */
+export interface SimulatorState extends OrderBookState {
+  /** Absent in files written before refunds existed. */
+  refunds?: SimulatedRefund[];
 }
 
 /** One request the simulator received. */
@@ -99,6 +131,8 @@ interface ApiAnswer {
   status: number;
   /** Exact body ('' for 204). */
   body: string;
+  /** A bill download: sent as a file, unsigned (spec §7.3), gzipped when applied with GZIP. */
+  file?: { bytes: Buffer; gzip: boolean };
   internalCode: number;
   code?: string;
   /** Sign with this key mode regardless of the request (certificates are signed with the newest certificate). */
@@ -111,7 +145,11 @@ const ROUTES = {
   byId: new RegExp(`^${ORDER_PREFIX}/id/([^/]+)$`),
   byOutTradeNo: new RegExp(`^${ORDER_PREFIX}/out-trade-no/([^/]+)$`),
   close: new RegExp(`^${ORDER_PREFIX}/out-trade-no/([^/]+)/close$`),
+  refundQuery: /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/,
 };
+const REFUNDS_PATH = '/v3/refund/domestic/refunds';
+/** Notifications kept for `redeliver()`; the oldest are forgotten beyond this. */
+const REDELIVERABLE = 1000;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const YEAR = 365 * 86_400_000;
 
@@ -124,6 +162,7 @@ function errorAnswer(err: SimulatorHttpError): ApiAnswer {
 }
 
 function parseJsonObject(body: Buffer): Record<string, unknown> {
+  if (!isUtf8(body)) throw new SimulatorHttpError(SIMULATOR_ERRORS.INVALID_JSON, '请求体不是合法的UTF-8 (the request body is not valid UTF-8)');
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -142,6 +181,24 @@ function decodePathSegment(raw: string): string {
   } catch {
     return raw;
   }
+}
+
+/** Flips one byte in the middle of a copy (a corrupted body or bill). */
+function flipByte(bytes: Buffer): Buffer {
+  const out = Buffer.from(bytes);
+  if (out.length) out[out.length >> 1] ^= 0x01;
+  return out;
+}
+
+/** Rejects option values the simulator cannot honour, all at once. */
+function checkOptions(o: SimulatorOptions): void {
+  const problems: string[] = [];
+  if (o.refundMode !== undefined && o.refundMode !== 'auto' && o.refundMode !== 'manual') problems.push("refundMode must be 'auto' or 'manual'");
+  if (o.refundDelayMs !== undefined && !(o.refundDelayMs >= 0)) problems.push('refundDelayMs must be >= 0');
+  if (o.feeRate !== undefined && !(o.feeRate >= 0 && o.feeRate < 1)) problems.push('feeRate must be in [0, 1), e.g. 0.006');
+  if (o.billEol !== undefined && o.billEol !== '\r\n' && o.billEol !== '\n') problems.push("billEol must be '\\r\\n' or '\\n'");
+  if (o.billReadyHour !== undefined && !(Number.isInteger(o.billReadyHour) && o.billReadyHour >= 0 && o.billReadyHour <= 23)) problems.push('billReadyHour must be an integer 0..23');
+  if (problems.length) throw new Error(`Invalid simulator options: ${problems.join('; ')}`);
 }
 
 /** Fills in missing credentials from the cached default set, honouring platformCertificateCount and publicKeyOnly. */
@@ -182,7 +239,11 @@ export class WechatPaySimulator {
   private clockFn: () => number;
   private readonly authenticator: SimulatorRequestAuthenticator;
   private readonly book: SimulatorOrderBook;
+  private readonly refundBook: SimulatorRefundBook;
+  private readonly bills: SimulatorBillOffice;
   private readonly notifier: SimulatorNotifier;
+  /** Notifications sent, by id, for `redeliver()`. */
+  private readonly sent = new Map<string, NotificationJob>();
   private readonly timers = new CancellableTimers();
   private readonly server: Server;
   private url = '';
@@ -224,9 +285,35 @@ export class WechatPaySimulator {
       record: (d) => (this.deliveries as NotificationDelivery[]).push(d),
       violation: (m) => (this.violations as string[]).push(m),
     });
+    this.refundBook = new SimulatorRefundBook({
+      clock,
+      orders: this.book,
+      mode: options.refundMode ?? 'auto',
+      delayMs: options.refundDelayMs ?? 50,
+      sleep: (ms) => this.timers.sleep(ms),
+      closed: () => this.closing !== undefined,
+      completed: (refund, order) => {
+        this.notify(refund.notifyUrl ?? order?.notifyUrl ?? '', `REFUND.${refund.status}`, this.refundBook.notificationResource(refund));
+        this.changed();
+      },
+    });
+    this.bills = new SimulatorBillOffice({
+      clock,
+      baseUrl: () => this.url,
+      orders: () => this.book.list(),
+      refunds: () => this.refundBook.list(),
+      order: (sub, no) => this.book.lookup(sub, { outTradeNo: no }),
+      checkSubMerchant: (sub) => void this.book.checkSubMerchant(sub),
+      options: { feeRate: options.feeRate ?? 0.006, bom: options.billBom ?? true, eol: options.billEol ?? '\r\n', readyHour: options.billReadyHour ?? 10 },
+    });
     const notifier = this.notifier;
+    const refunds = this.refundBook;
     this.notifications = {
-      flush: () => notifier.flush(),
+      // Automatic refund completions schedule notifications of their own: wait for them first.
+      flush: async () => {
+        await refunds.settle();
+        await notifier.flush();
+      },
       get pending() {
         return notifier.pending;
       },
@@ -236,6 +323,7 @@ export class WechatPaySimulator {
 
   /** Starts a simulator (random free port on 127.0.0.1 by default). */
   static async start(options: SimulatorOptions = {}): Promise<WechatPaySimulator> {
+    checkOptions(options);
     const sim = new WechatPaySimulator(await resolveCredentials(options), options);
     await new Promise<void>((resolve, reject) => {
       sim.server.once('error', reject);
@@ -317,7 +405,8 @@ export class WechatPaySimulator {
 
   /**
    * Pays an order as the payer would: SUCCESS with a transaction_id and success_time, then the TRANSACTION.SUCCESS
-   * notification is scheduled. With `fail: true` the attempt fails and the order stays NOTPAY.
+   * notification is scheduled. With `fail: true` the attempt fails and the order stays NOTPAY. `at` backdates the
+   * payment (its success_time and bill day), e.g. to "yesterday" for a bill test, without moving the clock.
    */
   async pay(outTradeNo: string, options: SimulatorPayOptions = {}): Promise<SimulatedOrder> {
     const order = this.book.find(outTradeNo, options.sub_mchid);
@@ -336,7 +425,7 @@ export class WechatPaySimulator {
       apiV3Key: this.creds.apiV3Key,
       createTime: new Date(this.clockFn()),
     });
-    this.notifier.schedule({ id, url: order.notifyUrl, eventType: 'TRANSACTION.SUCCESS', body });
+    this.deliver({ id, url: order.notifyUrl, eventType: 'TRANSACTION.SUCCESS', body });
   }
 
   /**
@@ -345,8 +434,68 @@ export class WechatPaySimulator {
    */
   notify(url: string, eventType: string, resource: object, aad?: string): string {
     const { id, body } = buildNotificationBody({ eventType, resource, associatedData: aad, apiV3Key: this.creds.apiV3Key, createTime: new Date(this.clockFn()) });
-    this.notifier.schedule({ id, url, eventType, body });
+    this.deliver({ id, url, eventType, body });
     return id;
+  }
+
+  /**
+   * Delivers a notification again: same id and body, fresh signature, the usual retries. WeChat Pay does this now
+   * and then even after a 2xx, so handlers must be idempotent; this makes a test of that deterministic.
+   */
+  redeliver(notificationId: string): void {
+    const job = this.sent.get(notificationId);
+    if (!job) throw new Error(`redeliver: no notification ${notificationId} (only the last ${REDELIVERABLE} are kept)`);
+    this.notifier.schedule(job);
+  }
+
+  /** Copies of every refund, in creation order. */
+  listRefunds(): SimulatedRefund[] {
+    return structuredClone(this.refundBook.list());
+  }
+
+  /** A copy of a refund, if it exists (`sub_mchid` needed only when the out_refund_no is used under several). */
+  getRefund(outRefundNo: string, subMchid?: string): SimulatedRefund | undefined {
+    const refund = this.refundBook.find(outRefundNo, subMchid);
+    return refund && structuredClone(refund);
+  }
+
+  /** The `Refund` JSON the query API would answer. */
+  refund(outRefundNo: string, subMchid?: string): Record<string, unknown> | undefined {
+    const refund = this.refundBook.find(outRefundNo, subMchid);
+    return refund && this.refundBook.refundJson(refund);
+  }
+
+  /**
+   * Ends a PROCESSING refund (default SUCCESS; or ABNORMAL, CLOSED) and sends REFUND.SUCCESS / .ABNORMAL / .CLOSED to
+   * its notify_url (else the order's). Use with `refundMode: 'manual'`; throws if the refund is not PROCESSING.
+   */
+  completeRefund(outRefundNo: string, options: CompleteRefundOptions = {}): SimulatedRefund {
+    return structuredClone(this.refundBook.complete(outRefundNo, options));
+  }
+
+  /** The rows the trade bill of a Beijing day would have (for assertions), amounts in fen (fee in 1/100000 yuan). */
+  tradeBillRows(billDate: string, filter: SimulatorTradeBillFilter = {}): TradeBillWriterRow[] {
+    return this.bills.tradeBillRows(billDate, filter);
+  }
+
+  /** The rows the fund-flow bill of a Beijing day would have (amounts in fen). */
+  fundFlowBillRows(billDate: string, account: SimulatorFundFlowAccount = 'BASIC'): FundFlowBillWriterRow[] {
+    return this.bills.fundFlowBillRows(billDate, account);
+  }
+
+  /**
+   * An `Authorization` header for a request to the simulator, signed with its merchant key at the simulator clock:
+   * for calling it without the module (curl, another language's client, raw HTTP tests). `url` is the path and query
+   * exactly as sent; `body` the exact body. `mchid` overrides the Authorization mchid (a wrong one is a test case).
+   */
+  authorization(method: string, url: string, body = '', options: { mchid?: string } = {}): string {
+    const signer = new WechatPayRequestSigner({
+      mchid: options.mchid ?? this.creds.spMchid,
+      serialNo: this.creds.merchantSerialNo,
+      privateKey: loadPrivateKey(this.creds.merchantPrivateKeyPem, 'merchantPrivateKeyPem'),
+      now: () => Math.floor(this.clockFn() / 1000),
+    });
+    return signer.authorization(method, url, body);
   }
 
   /** A notification signed with the simulator's current key, to post yourself (e.g. with supertest). */
@@ -393,14 +542,15 @@ export class WechatPaySimulator {
     return { ...cert };
   }
 
-  /** Orders as JSON, for `--state-file`. */
-  exportState(): OrderBookState {
-    return this.book.exportState();
+  /** Orders and refunds as JSON, for `--state-file`. */
+  exportState(): SimulatorState {
+    return { ...this.book.exportState(), refunds: this.refundBook.exportState() };
   }
 
-  /** Restores orders saved by `exportState()`. */
-  importState(state: OrderBookState): void {
+  /** Restores orders and refunds saved by `exportState()`. */
+  importState(state: SimulatorState): void {
     this.book.importState(state);
+    this.refundBook.importState(state.refunds ?? []);
   }
 
   /** Stops the server, cancels notifications and pending delays. Idempotent. */
@@ -412,6 +562,13 @@ export class WechatPaySimulator {
       this.server.closeAllConnections();
     });
     return this.closing;
+  }
+
+  /** Schedules a delivery and keeps it for `redeliver()`. */
+  private deliver(job: NotificationJob): void {
+    this.sent.set(job.id, job);
+    if (this.sent.size > REDELIVERABLE) this.sent.delete(this.sent.keys().next().value as string);
+    this.notifier.schedule(job);
   }
 
   private changed(): void {
@@ -482,7 +639,8 @@ export class WechatPaySimulator {
       const query = new URL(url, 'http://simulator').searchParams;
       const parsed = method === 'POST' ? parseJsonObject(body) : undefined;
       const claimed = parsed ? parsed.sp_mchid : (query.get('sp_mchid') ?? undefined);
-      checkMchidConsistency(auth.mchid, this.creds.spMchid, typeof claimed === 'string' ? claimed : undefined);
+      // A bill download checks its mchid against the one that applied: 403 NO_AUTH rather than 401 (spec §7.3).
+      if (pathname !== BILL_DOWNLOAD_PATH) checkMchidConsistency(auth.mchid, this.creds.spMchid, typeof claimed === 'string' ? claimed : undefined);
       const answer = route(auth, parsed ?? {}, query);
       if (method === 'POST') this.changed();
       return answer;
@@ -495,6 +653,25 @@ export class WechatPaySimulator {
   private route(method: string, pathname: string): ((auth: AuthorizationParams, body: Record<string, unknown>, query: URLSearchParams) => ApiAnswer) | undefined {
     let m: RegExpExecArray | null;
     if (method === 'GET' && pathname === '/v3/certificates') return () => this.certificates();
+    if (method === 'GET' && pathname === '/v3/bill/tradebill') return (a, _b, q) => this.billAnswer(this.bills.applyTradeBill(q, a.mchid));
+    if (method === 'GET' && pathname === '/v3/bill/fundflowbill') return (a, _b, q) => this.billAnswer(this.bills.applyFundFlowBill(q, a.mchid));
+    if (method === 'GET' && pathname === BILL_DOWNLOAD_PATH) {
+      return (a, _b, q) => {
+        const { bytes, gzip } = this.bills.download(q, a.mchid);
+        return { status: 200, body: '', internalCode: 0, file: { bytes, gzip } };
+      };
+    }
+    if (method === 'POST' && pathname === REFUNDS_PATH) {
+      return (_a, body) => {
+        validateRefundBody(body);
+        return json(200, this.refundBook.create(body));
+      };
+    }
+    const refundQuery = method === 'GET' ? ROUTES.refundQuery.exec(pathname) : null;
+    if (refundQuery) {
+      const outRefundNo = decodePathSegment(refundQuery[1]);
+      return (_a, _b, q) => json(200, this.refundBook.query(validateRefundQuery(outRefundNo, q), outRefundNo));
+    }
     if (method === 'POST' && (m = ROUTES.create.exec(pathname))) {
       const scene = m[1] as OrderScene;
       return (_a, body) => {
@@ -544,16 +721,35 @@ export class WechatPaySimulator {
     return { ...json(200, { data }), forceSignWith: 'platformCertificate' };
   }
 
+  /** The apply answer of a bill, with its keys in the order of the spec's example. */
+  private billAnswer(a: SimulatorBillApplication): ApiAnswer {
+    return json(200, { hash_type: a.hash_type, hash_value: a.hash_value, download_url: a.download_url });
+  }
+
+  /**
+   * Writes a bill file: no Wechatpay-* headers (spec §7.3). `flipBillByte` corrupts the bill before compression, so
+   * that a GZIP download still unzips and the client's SHA1 check is what catches it.
+   */
+  private sendFile(req: IncomingMessage, res: ServerResponse, file: { bytes: Buffer; gzip: boolean }, fault: SimulatorFault | undefined): void {
+    const bill = fault?.flipBillByte ? flipByte(file.bytes) : file.bytes;
+    const body = file.gzip ? gzipSync(bill) : bill;
+    this.record(req, 200);
+    res.writeHead(200, {
+      [WECHATPAY_HEADERS.requestId]: requestId(0),
+      'Content-Type': file.gzip ? 'application/x-gzip' : 'text/plain; charset=utf-8',
+      'Content-Length': String(body.length),
+    });
+    res.end(body);
+  }
+
   /** Signs and writes an API answer, applying the signature/body faults. */
   private send(req: IncomingMessage, res: ServerResponse, answer: ApiAnswer, fault: SimulatorFault | undefined): void {
+    if (answer.file) return this.sendFile(req, res, answer.file, fault);
     const key = answer.forceSignWith && answer.status < 300 ? this.keyring.byMode(answer.forceSignWith) : this.keyring.forRequest(req.headers['wechatpay-serial'] as string | undefined, this.options.signWith ?? 'publicKey');
-    let body = Buffer.from(answer.body, 'utf8');
+    let body: Buffer = Buffer.from(answer.body, 'utf8');
     const headers: Record<string, string> = signMessageHeaders(body, key, Math.floor(this.clockFn() / 1000));
     if (fault?.badSignature) headers[WECHATPAY_HEADERS.signature] = corruptSignature(headers[WECHATPAY_HEADERS.signature]);
-    if (fault?.flipBillByte && body.length) {
-      body = Buffer.from(body);
-      body[body.length >> 1] ^= 0x01;
-    }
+    if (fault?.flipBillByte) body = flipByte(body);
     headers[WECHATPAY_HEADERS.requestId] = requestId(answer.internalCode);
     headers['Content-Type'] = JSON_CONTENT_TYPE;
     headers['Content-Length'] = String(body.length);
@@ -576,6 +772,7 @@ export class WechatPaySimulator {
       if (method === 'GET' && pathname === '/__sim/health') return reply(200, { ok: true, baseUrl: this.url });
       if (method === 'GET' && pathname === '/__sim/orders') return reply(200, this.book.list().map((o) => this.book.transactionJson(o)));
       if (method === 'GET' && pathname === '/__sim/deliveries') return reply(200, { deliveries: this.deliveries, violations: this.violations });
+      if (method === 'GET' && pathname === '/__sim/refunds') return reply(200, this.refundBook.list().map((r) => this.refundBook.refundJson(r)));
       if (method !== 'POST') throw new SimulatorHttpError(SIMULATOR_ERRORS.NOT_FOUND);
       if (body === undefined) throw new SimulatorHttpError(SIMULATOR_ERRORS.BODY_TOO_LARGE);
       const input = parseJsonObject(body);
@@ -583,8 +780,21 @@ export class WechatPaySimulator {
         const order = this.book.find(String(input.out_trade_no ?? ''), typeof input.sub_mchid === 'string' ? input.sub_mchid : undefined);
         if (!order) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_NOT_EXIST);
         const payer = (input.payer as SimulatorPayOptions['payer']) ?? (typeof input.payer_openid === 'string' ? { sp_openid: input.payer_openid } : undefined);
-        this.payOrder(order, { payer, bank_type: typeof input.bank_type === 'string' ? input.bank_type : undefined, fail: input.fail === true });
+        const at = typeof input.success_time === 'string' ? parseRfc3339(input.success_time) : undefined;
+        if (input.success_time !== undefined && !at) throw new SimulatorHttpError(SIMULATOR_ERRORS.PARAM_ERROR, 'success_time must be RFC 3339, e.g. 2024-05-20T13:29:35+08:00');
+        this.payOrder(order, { payer, bank_type: typeof input.bank_type === 'string' ? input.bank_type : undefined, fail: input.fail === true, at });
         return reply(200, this.book.transactionJson(order));
+      }
+      if (pathname === '/__sim/refunds/complete') {
+        const status = input.status === undefined ? undefined : (String(input.status) as CompleteRefundOptions['status']);
+        const sub = typeof input.sub_mchid === 'string' ? input.sub_mchid : undefined;
+        let refund: SimulatedRefund;
+        try {
+          refund = this.refundBook.complete(String(input.out_refund_no ?? ''), { status, sub_mchid: sub });
+        } catch (e) {
+          throw new SimulatorHttpError(SIMULATOR_ERRORS.PARAM_ERROR, (e as Error).message);
+        }
+        return reply(200, this.refundBook.refundJson(refund));
       }
       if (pathname === '/__sim/cashier/pay' || pathname === '/__sim/cashier/cancel') {
         const token = typeof input.pr === 'string' ? input.pr : typeof input.prepay_id === 'string' ? input.prepay_id : '';

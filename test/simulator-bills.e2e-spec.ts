@@ -1,0 +1,277 @@
+/**
+ * The simulator's bills over real HTTP (spec §7, §12.5), without the module: requests are signed with the core
+ * (buildRequestMessage + rsaSign + formatAuthorization) at the simulator clock and sent with fetch; apply answers are
+ * verified with buildResponseMessage + rsaVerify; files are checked byte for byte and parsed with the package parser.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { parseFundFlowBill, parseTradeBill } from '../lib/bills/bill-parser';
+import { buildRequestMessage, buildResponseMessage, formatAuthorization, generateNonce, loadPrivateKey, loadPublicKey, rsaSign, rsaVerify } from '../lib/core/crypto';
+import { beijingDate } from '../lib/core/time';
+import { type SimulatorOptions, WechatPaySimulator } from '../lib/testing';
+
+type Json = Record<string, unknown>;
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  raw: Buffer;
+  json: Json;
+}
+
+const SUB = '1900000109';
+const SUB2 = '1900000110';
+const DAY = 86_400_000;
+const MINUTE = 60_000;
+/** Today at 12:00 Beijing time: yesterday's bill exists, whatever the real time of the run. */
+const NOON = Date.parse(`${beijingDate(new Date())}T12:00:00+08:00`);
+const YESTERDAY = beijingDate(new Date(NOON - DAY));
+const running: WechatPaySimulator[] = [];
+let seq = 0;
+
+/** A simulator whose clock starts at NOON and runs; `set(ms)` moves it. */
+async function simulator(options: SimulatorOptions = {}): Promise<WechatPaySimulator & { set(ms: number): void }> {
+  let offset = NOON - Date.now();
+  const sim = await WechatPaySimulator.start({ clock: () => Date.now() + offset, notificationMode: 'once', refundMode: 'manual', ...options });
+  running.push(sim);
+  return Object.assign(sim, { set: (ms: number) => void (offset = ms - Date.now()) });
+}
+
+/** A request signed with the core at the simulator clock. */
+async function call(sim: WechatPaySimulator, method: string, url: string, o: { body?: Json; mchid?: string; unsigned?: boolean } = {}): Promise<Reply> {
+  const c = sim.credentials;
+  const body = o.body === undefined ? '' : JSON.stringify(o.body);
+  const timestamp = String(Math.floor(sim.now() / 1000));
+  const nonce = generateNonce();
+  const signature = rsaSign(buildRequestMessage(method, url, timestamp, nonce, body), loadPrivateKey(c.merchantPrivateKeyPem));
+  const headers: Record<string, string> = { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) };
+  if (!o.unsigned) headers.Authorization = formatAuthorization({ mchid: o.mchid ?? c.spMchid, nonce_str: nonce, timestamp, serial_no: c.merchantSerialNo, signature });
+  const res = await fetch(sim.baseUrl + url, { method, headers, body: body || undefined });
+  const raw = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, headers: res.headers, raw, json: res.headers.get('content-type')?.includes('json') ? (JSON.parse(raw.toString('utf8')) as Json) : {} };
+}
+
+/** The signed-request target of a download_url: its path and query. */
+function target(downloadUrl: string): string {
+  const u = new URL(downloadUrl);
+  return u.pathname + u.search;
+}
+
+function sha1(b: Buffer): string {
+  return createHash('sha1').update(b).digest('hex');
+}
+
+/** Creates and pays a Native order `at` (ms); returns its out_trade_no. */
+async function paid(sim: WechatPaySimulator, total: number, at: number, sub = SUB): Promise<string> {
+  const c = sim.credentials;
+  const outTradeNo = `B${Date.now()}${String(++seq).padStart(4, '0')}`;
+  const body = { sp_appid: c.spAppid, sp_mchid: c.spMchid, sub_mchid: sub, description: `账单,测试 ${seq}`, out_trade_no: outTradeNo, notify_url: 'http://127.0.0.1:9/n', amount: { total }, attach: 'a\\b' };
+  expect((await call(sim, 'POST', '/v3/pay/partner/transactions/native', { body })).status).toBe(200);
+  await sim.pay(outTradeNo, { sub_mchid: sub, at });
+  return outTradeNo;
+}
+
+/** Accepts a refund while the clock is at `at`. */
+async function refunded(sim: WechatPaySimulator & { set(ms: number): void }, outTradeNo: string, refund: number, total: number, at: number): Promise<string> {
+  const outRefundNo = `RF${seq++}_${Date.now()}`;
+  sim.set(at);
+  const r = await call(sim, 'POST', '/v3/refund/domestic/refunds', { body: { sub_mchid: SUB, out_trade_no: outTradeNo, out_refund_no: outRefundNo, amount: { refund, total, currency: 'CNY' } } });
+  sim.set(NOON);
+  expect(r.status).toBe(200);
+  return outRefundNo;
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+describe('GET /v3/bill/tradebill + /v3/billdownload/file', () => {
+  it('applies (signed answer), downloads an unsigned text/plain file whose SHA1 matches, and the file is what the orders say', async () => {
+    const sim = await simulator();
+    const a = await paid(sim, 10000, NOON - DAY - 2 * 3600_000);
+    const b = await paid(sim, 2550, NOON - DAY - 3600_000, SUB2);
+    await paid(sim, 777, NOON - 60_000); // today: not in yesterday's bill
+    const rf = await refunded(sim, a, 3000, 10000, NOON - DAY);
+    sim.completeRefund(rf);
+
+    const apply = await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}&bill_type=ALL`);
+    expect(apply.status).toBe(200);
+    expect(Object.keys(apply.json)).toEqual(['hash_type', 'hash_value', 'download_url']);
+    expect(apply.json.hash_type).toBe('SHA1');
+    expect(apply.json.hash_value).toMatch(/^[0-9a-f]{40}$/);
+    expect(String(apply.json.download_url)).toMatch(new RegExp(`^${sim.baseUrl}/v3/billdownload/file\\?token=[\\w-]{64}$`));
+    const h = (n: string) => apply.headers.get(n) ?? '';
+    expect(rsaVerify(buildResponseMessage(h('wechatpay-timestamp'), h('wechatpay-nonce'), apply.raw), h('wechatpay-signature'), loadPublicKey(sim.verificationKeys()[h('wechatpay-serial')]))).toBe(true);
+
+    const file = await call(sim, 'GET', target(String(apply.json.download_url)));
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect([...file.headers.keys()].filter((k) => k.startsWith('wechatpay-'))).toEqual([]);
+    expect(file.headers.get('request-id')).toMatch(/-0$/);
+    expect(sha1(file.raw)).toBe(apply.json.hash_value);
+    expect(file.raw.subarray(0, 3).toString('hex')).toBe('efbbbf');
+    // header, 3 rows, summary header, summary values, each ending with CRLF
+    expect(file.raw.toString('utf8').split('\r\n')).toHaveLength(7);
+    expect(file.raw.toString('utf8').endsWith('\r\n')).toBe(true);
+
+    const { rows, summary } = await parseTradeBill(file.raw).collect();
+    expect(rows.map((r) => [r.out_trade_no, r.sub_mchid, r.trade_state, r.order_amount.value, r.refund_amount?.value, r.fee.text])).toEqual([
+      [a, SUB, 'SUCCESS', 10000, 0, '0.60000'],
+      [b, SUB2, 'SUCCESS', 2550, 0, '0.15300'],
+      [a, SUB, 'REFUND', 0, 3000, '-0.18000'],
+    ]);
+    const refundRow = rows[2];
+    expect(refundRow).toMatchObject({ refund_id: sim.getRefund(rf)!.refundId, out_refund_no: rf, refund_type: 'ORIGINAL', refund_status: 'SUCCESS', fee_rate: '0.60%', attach: 'a\\b' });
+    expect(rows[0].goods_name).toMatch(/^账单,测试/);
+    expect(rows[0].transaction_id).toBe(sim.getOrder(SUB, a)!.transactionId);
+    expect(rows.map((r) => r.trade_time)).toEqual([`${YESTERDAY} 10:00:00`, `${YESTERDAY} 11:00:00`, `${YESTERDAY} 12:00:00`]);
+    expect(summary).toMatchObject({ total_count: 3, order_total: { value: 12550 }, refund_total: { value: 3000 }, fee_total: { value: 60000 + 15300 - 18000 } });
+    expect(rows.map((r) => r.out_trade_no)).toEqual(sim.tradeBillRows(YESTERDAY).map((r) => r.out_trade_no));
+  });
+
+  it('filters by sub_mchid and bill_type, with the 20 / 29 column layouts; NO_STATEMENT_EXIST for an empty selection', async () => {
+    const sim = await simulator();
+    const a = await paid(sim, 100, NOON - DAY);
+    await paid(sim, 200, NOON - DAY, SUB2);
+    await refunded(sim, a, 100, 100, NOON - DAY + MINUTE);
+    const rowsOf = async (query: string) => {
+      const apply = await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}${query}`);
+      expect(apply.status).toBe(200);
+      const file = await call(sim, 'GET', target(String(apply.json.download_url)));
+      const text = file.raw.toString('utf8');
+      return { header: text.slice(1, text.indexOf('\r\n')).split(','), rows: (await parseTradeBill(file.raw).collect()).rows };
+    };
+    const success = await rowsOf(`&sub_mchid=${SUB}&bill_type=SUCCESS`);
+    expect(success.header).toHaveLength(20);
+    expect(success.rows.map((r) => [r.out_trade_no, r.trade_state])).toEqual([[a, 'SUCCESS']]);
+    const refund = await rowsOf('&bill_type=REFUND');
+    expect(refund.header).toHaveLength(29);
+    expect(refund.rows.map((r) => [r.out_trade_no, r.trade_state, r.refund_status, r.refund_apply_time])).toEqual([[a, 'REFUND', 'PROCESSING', `${YESTERDAY} ${refund.rows[0].trade_time.slice(11)}`]]);
+    expect(refund.rows[0].refund_success_time).toBe('');
+    expect((await rowsOf(`&sub_mchid=${SUB2}`)).rows).toHaveLength(1);
+
+    const none = await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}&sub_mchid=${SUB2}&bill_type=REFUND`);
+    expect([none.status, none.json.code]).toEqual([400, 'NO_STATEMENT_EXIST']);
+    const empty = await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${beijingDate(new Date(NOON - 2 * DAY))}`);
+    expect([empty.status, empty.json.code]).toEqual([400, 'NO_STATEMENT_EXIST']);
+  });
+
+  it('serves application/x-gzip with tar_type=GZIP; the SHA1 is of the uncompressed bytes', async () => {
+    const sim = await simulator();
+    await paid(sim, 100, NOON - DAY);
+    const apply = await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}&tar_type=GZIP`);
+    expect(String(apply.json.download_url)).toContain('&tartype=gzip');
+    const file = await call(sim, 'GET', target(String(apply.json.download_url)));
+    expect(file.headers.get('content-type')).toBe('application/x-gzip');
+    expect(file.raw.subarray(0, 2).toString('hex')).toBe('1f8b');
+    expect(sha1(gunzipSync(file.raw))).toBe(apply.json.hash_value);
+  });
+
+  it('requires a signed download by the applying merchant within 5 minutes of the simulator clock', async () => {
+    const sim = await simulator();
+    await paid(sim, 100, NOON - DAY);
+    const appliedAt = sim.now();
+    const url = target(String((await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}`)).json.download_url));
+    const unsigned = await call(sim, 'GET', url, { unsigned: true });
+    expect([unsigned.status, unsigned.json.code]).toEqual([401, 'SIGN_ERROR']);
+    const other = await call(sim, 'GET', url, { mchid: '1230000999' });
+    expect([other.status, other.json.code]).toEqual([403, 'NO_AUTH']);
+    const unknown = await call(sim, 'GET', '/v3/billdownload/file?token=nope');
+    expect([unknown.status, unknown.json.code]).toEqual([400, 'INVALID_REQUEST']);
+
+    sim.set(appliedAt + 5 * MINUTE - 1000);
+    expect((await call(sim, 'GET', url)).status).toBe(200);
+    sim.set(appliedAt + 5 * MINUTE + 1000);
+    const expired = await call(sim, 'GET', url);
+    expect([expired.status, expired.json.code]).toEqual([400, 'INVALID_REQUEST']);
+    expect(expired.json.message).toContain('apply for the bill again');
+  });
+
+  it('answers STATEMENT_CREATING before 10:00 Beijing time of the next day (billReadyHour configurable)', async () => {
+    const sim = await simulator();
+    await paid(sim, 100, NOON - DAY);
+    const today10 = Date.parse(`${beijingDate(new Date(NOON))}T10:00:00+08:00`);
+    sim.set(today10 - 1000);
+    const early = await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}`);
+    expect([early.status, early.json.code]).toEqual([400, 'STATEMENT_CREATING']);
+    sim.set(today10);
+    expect((await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}`)).status).toBe(200);
+
+    const at9 = await simulator({ billReadyHour: 9, credentials: sim.credentials });
+    await paid(at9, 100, NOON - DAY);
+    at9.set(today10 - 3600_000);
+    expect((await call(at9, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}`)).status).toBe(200);
+  });
+
+  it.each<[string, string, number, string, string | undefined]>([
+    ['bad format', 'bill_date=20240520', 400, 'PARAM_ERROR', '/bill_date'],
+    ['not a calendar date', 'bill_date=2024-02-30', 400, 'PARAM_ERROR', '/bill_date'],
+    ['missing', 'bill_type=ALL', 400, 'PARAM_ERROR', '/bill_date'],
+    ['today', `bill_date=${beijingDate(new Date(NOON))}`, 400, 'INVALID_REQUEST', '/bill_date'],
+    ['the future', `bill_date=${beijingDate(new Date(NOON + 3 * DAY))}`, 400, 'INVALID_REQUEST', '/bill_date'],
+    ['over 3 months ago', `bill_date=${beijingDate(new Date(NOON - 100 * DAY))}`, 400, 'INVALID_REQUEST', '/bill_date'],
+    ['unknown bill_type', `bill_date=${YESTERDAY}&bill_type=ALL_SPECIAL`, 400, 'PARAM_ERROR', '/bill_type'],
+    ['lower-case tar_type', `bill_date=${YESTERDAY}&tar_type=gzip`, 400, 'PARAM_ERROR', '/tar_type'],
+    ['unknown parameter', `bill_date=${YESTERDAY}&billtype=ALL`, 400, 'PARAM_ERROR', '/billtype'],
+    ['unknown sub_mchid', `bill_date=${YESTERDAY}&sub_mchid=1900000000`, 400, 'MCH_NOT_EXISTS', undefined],
+    ['unauthorized sub_mchid', `bill_date=${YESTERDAY}&sub_mchid=1900000199`, 403, 'NO_AUTH', undefined],
+  ])('refuses %s', async (_name, query, status, code, field) => {
+    const sim = await simulator();
+    const r = await call(sim, 'GET', `/v3/bill/tradebill?${query}`);
+    expect([r.status, r.json.code]).toEqual([status, code]);
+    if (field) expect(r.json.detail).toMatchObject({ field, location: 'query' });
+  });
+
+  it('writes LF without BOM and another fee rate when configured', async () => {
+    const sim = await simulator({ billBom: false, billEol: '\n', feeRate: 0.0038 });
+    await paid(sim, 10000, NOON - DAY);
+    const file = await call(sim, 'GET', target(String((await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}`)).json.download_url)));
+    const text = file.raw.toString('utf8');
+    expect(text.startsWith('交易时间,')).toBe(true);
+    expect(text).not.toContain('\r');
+    const { rows } = await parseTradeBill(file.raw).collect();
+    expect([rows[0].fee.text, rows[0].fee_rate]).toEqual(['0.38000', '0.38%']);
+  });
+
+  it('flipBillByte corrupts the served bill (plain and GZIP alike) while hash_value stays that of the real one', async () => {
+    const sim = await simulator();
+    await paid(sim, 100, NOON - DAY);
+    for (const tar of ['', '&tar_type=GZIP']) {
+      const apply = await call(sim, 'GET', `/v3/bill/tradebill?bill_date=${YESTERDAY}${tar}`);
+      sim.faults.next({ path: '/v3/billdownload/file', flipBillByte: true });
+      const bad = await call(sim, 'GET', target(String(apply.json.download_url)));
+      const bytes = tar ? gunzipSync(bad.raw) : bad.raw;
+      expect(sha1(bytes)).not.toBe(apply.json.hash_value);
+      const good = await call(sim, 'GET', target(String(apply.json.download_url)));
+      expect(sha1(tar ? gunzipSync(good.raw) : good.raw)).toBe(apply.json.hash_value);
+    }
+  });
+});
+
+describe('GET /v3/bill/fundflowbill', () => {
+  it('lists payments (收入), fees and refunds (支出) with running balances; FEES has the fees only; OPERATION is empty', async () => {
+    const sim = await simulator();
+    const a = await paid(sim, 10000, NOON - 2 * DAY); // before the bill day: only in the opening balance
+    const b = await paid(sim, 5000, NOON - DAY);
+    await refunded(sim, a, 1000, 10000, NOON - DAY + MINUTE);
+    const apply = await call(sim, 'GET', `/v3/bill/fundflowbill?bill_date=${YESTERDAY}&tar_type=GZIP`);
+    expect(apply.status).toBe(200);
+    const file = gunzipSync((await call(sim, 'GET', target(String(apply.json.download_url)))).raw);
+    expect(sha1(file)).toBe(apply.json.hash_value);
+    const { rows, summary } = await parseFundFlowBill(file).collect();
+    const opening = 10000 - 60;
+    expect(rows.map((r) => [r.business_type, r.income_type, r.amount.value, r.balance.value, r.remark])).toEqual([
+      ['交易', '收入', 5000, opening + 5000, b],
+      ['扣除交易手续费', '支出', 30, opening + 4970, b],
+      ['退款', '支出', 1000, opening + 3970, rows[2].remark],
+    ]);
+    expect(summary).toMatchObject({ total_count: 3, income_count: 1, income_amount: { value: 5000 }, expense_count: 2, expense_amount: { value: 1030 } });
+    expect(rows.map((r) => r.flow_no)).toEqual(sim.fundFlowBillRows(YESTERDAY).map((r) => r.flow_no));
+
+    const fees = await call(sim, 'GET', `/v3/bill/fundflowbill?bill_date=${YESTERDAY}&account_type=FEES`);
+    const feeRows = (await parseFundFlowBill((await call(sim, 'GET', target(String(fees.json.download_url)))).raw).collect()).rows;
+    expect(feeRows.map((r) => [r.amount.value, r.balance.value])).toEqual([[30, -90]]);
+    const operation = await call(sim, 'GET', `/v3/bill/fundflowbill?bill_date=${YESTERDAY}&account_type=OPERATION`);
+    expect([operation.status, operation.json.code]).toEqual([400, 'NO_STATEMENT_EXIST']);
+  });
+});
