@@ -12,5 +12,6 @@ module.exports = {
     '^nestjs-wechat-partner-pay/testing$': '<rootDir>/lib/testing/index.ts',
   },
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
