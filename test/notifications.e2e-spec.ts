@@ -1,5 +1,14 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { Controller, type INestApplication, Injectable, type LoggerService, Post } from '@nestjs/common';
+import {
+  Controller,
+  Header,
+  type INestApplication,
+  Injectable,
+  type LoggerService,
+  Post,
+  Req,
+  ValidationPipe,
+} from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -69,6 +78,21 @@ class NotifyController {
     this.effects.envelopes.push(envelope);
   }
 
+  @Post('notify-every-time')
+  @WechatPayNotification({ eventTypes: ['TRANSACTION.SUCCESS'], dedupe: false })
+  everyTime(): void {
+    this.effects.calls++;
+  }
+
+  // Decorators listed below @WechatPayNotification() ran first: their metadata must move to the wrapped handler.
+  @WechatPayNotification('TRANSACTION.SUCCESS')
+  @Post('notify-decorated-below')
+  @Header('X-Shop', 'test')
+  below(@NotificationResource() tx: PartnerTransactionResource, @Req() req: { headers: object }): string {
+    this.effects.calls++;
+    return `${tx.transaction_id}:${typeof req.headers}`;
+  }
+
   @Post('refund-notify')
   @WechatPayNotification('REFUND.*')
   refunded(@NotificationResource() refund: PartnerRefundResource): void {
@@ -104,6 +128,7 @@ async function startApp(
   adapter: Adapter,
   options: WechatPartnerPayModuleOptions,
   rawBody = true,
+  configure?: (app: INestApplication) => void,
 ): Promise<Harness> {
   const ref = await Test.createTestingModule({
     imports: [WechatPartnerPayModule.forRoot(options)],
@@ -115,6 +140,7 @@ async function startApp(
     adapter === 'express'
       ? ref.createNestApplication<NestExpressApplication>({ rawBody, logger })
       : ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { rawBody, logger });
+  configure?.(app);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1'), effects: app.get(Effects), logger };
 }
@@ -354,13 +380,33 @@ describe.each<Adapter>(['express', 'fastify'])('@WechatPayNotification() on %s',
     const resource = transaction({ transaction_id: `4200dup${adapter}${Date.now()}` });
     h.effects.delayMs = 300;
     const first = post(signed(resource)).then((r) => r.status);
-    await sleep(100);
+    while (h.effects.calls === 0) await sleep(5); // the first delivery holds the claim now
     const concurrent = await post(signed(resource));
     expect(concurrent.status).toBe(503);
     expect(concurrent.body).toEqual({ code: 'FAIL', message: NOTIFICATION_FAILURES.IN_PROGRESS.message });
     expect(await first).toBe(204);
     await post(signed(resource)).expect(204);
     expect(h.effects.calls).toBe(1);
+  });
+
+  it('keeps the metadata of decorators listed below @WechatPayNotification(), and passes only the declared arguments', async () => {
+    const resource = transaction({ transaction_id: `4200below${adapter}${Date.now()}` });
+    const res = await post(signed(resource), '/wechatpay/notify-decorated-below').expect(204);
+    expect(res.headers['x-shop']).toBe('test');
+    await post(signed(resource), '/wechatpay/notify-decorated-below').expect(204);
+    expect(h.effects.calls).toBe(1);
+    // Called directly (a unit test of the controller), the handler simply runs.
+    const controller = h.app.get(NotifyController);
+    expect(controller.below(resource as unknown as PartnerTransactionResource, { headers: {} })).toBe(
+      `${resource.transaction_id}:object`,
+    );
+  });
+
+  it('calls the handler for every delivery on a route with dedupe: false', async () => {
+    const resource = transaction({ transaction_id: `4200nd${adapter}${Date.now()}` });
+    await post(signed(resource), '/wechatpay/notify-every-time').expect(204);
+    await post(signed(resource), '/wechatpay/notify-every-time').expect(204);
+    expect(h.effects.calls).toBe(2);
   });
 
   it('answers 400 FAIL when the handler finds that the notification does not match the order (amount)', async () => {
@@ -483,6 +529,15 @@ describe.each<Adapter>(['express', 'fastify'])('@WechatPayNotification() on %s',
       'UNSUPPORTED_SIGNATURE_TYPE',
     ],
     ['not JSON (signed)', () => resign('id=1&event_type=TRANSACTION.SUCCESS'), 400, 'body parser'],
+    [
+      'a signed notification sent as text/plain',
+      () => {
+        const d = signed();
+        return { body: d.body, headers: { ...d.headers, 'Content-Type': 'text/plain' } };
+      },
+      415,
+      'UNSUPPORTED_CONTENT_TYPE',
+    ],
     ['JSON that is not an envelope (signed)', () => resign('[{"id":"1"}]'), 400, 'INVALID_ENVELOPE'],
     ['wrong algorithm', () => tampered((r) => (r.algorithm = 'SM4_GCM')), 400, 'UNSUPPORTED_ALGORITHM'],
     ['another sp_mchid', () => signed(transaction({ sp_mchid: '1230000999' })), 400, 'SP_MCHID_MISMATCH'],
@@ -541,6 +596,84 @@ describe.each<Adapter>(['express', 'fastify'])('@WechatPayNotification() on %s',
     } finally {
       await plain.app.close();
     }
+  });
+});
+
+describe('with a global ValidationPipe that also validates custom decorators', () => {
+  it('still runs the handler exactly once with a typed resource', async () => {
+    const sim = await WechatPaySimulator.start();
+    const h = await startApp('express', sim.moduleOptions(), true, (app) =>
+      app.useGlobalPipes(
+        new ValidationPipe({ transform: true, whitelist: true, validateCustomDecorators: true }),
+      ),
+    );
+    try {
+      const n = sim.signedNotification(
+        'TRANSACTION.SUCCESS',
+        transaction({ transaction_id: `4200vp${Date.now()}` }),
+      );
+      await request(h.app.getHttpServer()).post('/wechatpay/notify').set(n.headers).send(n.body).expect(204);
+      await request(h.app.getHttpServer()).post('/wechatpay/notify').set(n.headers).send(n.body).expect(204);
+      expect(h.effects.calls).toBe(1);
+      expect(h.effects.paid[0]).toBeInstanceOf(PartnerTransactionResource);
+    } finally {
+      await h.app.close();
+      await sim.close();
+    }
+  });
+});
+
+describe('platform certificate mode: key chosen by Wechatpay-Serial', () => {
+  let sim: WechatPaySimulator;
+  let h: Harness;
+
+  beforeAll(async () => {
+    sim = await WechatPaySimulator.start({ signWith: 'platformCertificate' });
+    h = await startApp('express', sim.moduleOptions({ verification: { mode: 'platformCertificate' } }));
+  });
+  afterAll(async () => {
+    await h?.app.close();
+    await sim?.close();
+  });
+
+  const downloads = () => sim.requests.filter((r) => r.path.startsWith('/v3/certificates')).length;
+  const post = (n: Delivery) =>
+    request(h.app.getHttpServer()).post('/wechatpay/notify').set(n.headers).send(n.body);
+  const signedBy = (serial: string, signingKey: string, transaction_id: string) =>
+    buildSignedNotification({
+      eventType: 'TRANSACTION.SUCCESS',
+      resource: transaction({ transaction_id }),
+      apiV3Key: sim.credentials.apiV3Key,
+      signingKey,
+      serial,
+    });
+
+  it('accepts a notification signed with a downloaded certificate, without downloading again', async () => {
+    const [cert] = sim.credentials.platformCertificates;
+    const before = downloads();
+    await post(signedBy(cert.serialNo, cert.privateKeyPem, `4200pc1${Date.now()}`)).expect(204);
+    expect(downloads()).toBe(before);
+  });
+
+  it('downloads the certificates once for a new serial (rotation), then accepts', async () => {
+    const cert = await sim.rotatePlatformCertificate();
+    const before = downloads();
+    await post(signedBy(cert.serialNo, cert.privateKeyPem, `4200pc2${Date.now()}`)).expect(204);
+    expect(downloads()).toBe(before + 1);
+  });
+
+  it('rejects a serial that is still unknown after the refresh, without downloading again and again', async () => {
+    const [cert] = sim.credentials.platformCertificates;
+    const before = downloads();
+    for (let i = 0; i < 3; i++) {
+      const res = await post(
+        signedBy('5157F09EFDC096DE15EBE81A47057A7232F1B8E1', cert.privateKeyPem, `4200pc3${i}`),
+      );
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ code: 'FAIL', message: NOTIFICATION_FAILURES.UNKNOWN_SERIAL.message });
+    }
+    expect(downloads() - before).toBeLessThanOrEqual(1);
+    expect(h.effects.calls).toBe(2);
   });
 });
 

@@ -6,7 +6,6 @@ export * from './notification-resource.decorator';
 export * from './wechat-pay-notification.decorator';
 export * from './wechat-pay-notification.errors';
 export * from './wechat-pay-notification.guard';
-export * from './wechat-pay-notification.interceptor';
 export { eventTypeMatches, WechatPayNotificationService } from './wechat-pay-notification.service';
 export type {
   HandleOnceOptions,

@@ -5,7 +5,7 @@ import { WechatPayError } from '../core/errors/wechat-pay.errors';
 import type { ParsedWechatPayNotification } from './wechat-pay-notification.service';
 
 function notificationOf(context: ExecutionContext): ParsedWechatPayNotification {
-  const notification = notificationRequest(context)[NOTIFICATION_REQUEST_KEY];
+  const notification = notificationRequest(context)[NOTIFICATION_REQUEST_KEY]?.notification;
   if (!notification) {
     throw new WechatPayError(
       '@NotificationResource() / @NotificationEnvelope() need @WechatPayNotification() on the same method',

@@ -108,15 +108,12 @@ function instantiate(p: ClassPlan, plain: Record<string, unknown>): object | und
   return out;
 }
 
-function callOk(call: ConstraintCall, object: object, value: unknown): boolean {
+/** Calls one constraint; `args` is one object per validated object, updated in place (validators only read it). */
+function callOk(call: ConstraintCall, object: object, value: unknown, args: ValidationArguments): boolean {
   if (call.validateIf && !call.validateIf(object, value)) return true;
-  const args: ValidationArguments = {
-    targetName: object.constructor.name,
-    property: call.property,
-    object,
-    value,
-    constraints: call.constraints,
-  };
+  args.property = call.property;
+  args.value = value;
+  args.constraints = call.constraints;
   if (call.each && Array.isArray(value)) return value.every((v) => call.validate(v, args) === true);
   return call.validate(value, args) === true;
 }
@@ -130,11 +127,21 @@ function nestedOk(value: unknown): boolean {
 
 /** The checks of `validateSync(instance, { forbidUnknownValues: true })`, as a boolean. */
 function valid(p: ClassPlan, object: object): boolean {
-  if (!p.properties.length) return false;
-  for (const prop of p.properties) {
+  const properties = p.properties;
+  if (!properties.length) return false;
+  const args: ValidationArguments = {
+    targetName: p.cls.name,
+    property: '',
+    object,
+    value: undefined,
+    constraints: [],
+  };
+  // Plain loops: this runs for every notification.
+  outer: for (let i = 0; i < properties.length; i++) {
+    const prop = properties[i];
     const value = (object as Record<string, unknown>)[prop.name];
-    if (!prop.conditions.every((c) => c(object, value))) continue;
-    for (const call of prop.calls) if (!callOk(call, object, value)) return false;
+    for (let c = 0; c < prop.conditions.length; c++) if (!prop.conditions[c](object, value)) continue outer;
+    for (let c = 0; c < prop.calls.length; c++) if (!callOk(prop.calls[c], object, value, args)) return false;
     if (prop.nested && !nestedOk(value)) return false;
   }
   return true;

@@ -1,16 +1,9 @@
-import {
-  applyDecorators,
-  HttpCode,
-  SetMetadata,
-  UseFilters,
-  UseGuards,
-  UseInterceptors,
-} from '@nestjs/common';
+import { applyDecorators, HttpCode, SetMetadata, UseFilters, UseGuards } from '@nestjs/common';
 import type { WechatPayEventType } from './dto/notification-envelope.dto';
 import { NotificationReplyFilter } from './notification-reply.filter';
 import { NOTIFICATION_ROUTE_OPTIONS } from './notification.constants';
+import { RunNotificationOnce } from './notification-run-once.decorator';
 import { WechatPayNotificationGuard } from './wechat-pay-notification.guard';
-import { WechatPayNotificationInterceptor } from './wechat-pay-notification.interceptor';
 import type { NotificationDedupeKeyFn } from './wechat-pay-notification.service';
 
 /** Options of one `@WechatPayNotification()` route. */
@@ -25,8 +18,8 @@ export interface WechatPayNotificationRouteOptions {
 
 /**
  * Marks a controller method as a WeChat Pay notification endpoint: verifies and decrypts the notification (guard),
- * runs the handler exactly once (interceptor), replies 204 on success and `{"code":"FAIL",…}` with 4xx/5xx on any
- * failure. Arguments: accepted event types, and/or one options object.
+ * runs the handler exactly once (claim → handler → complete), replies 204 on success and `{"code":"FAIL",…}` with
+ * 4xx/5xx on any failure (filter). Arguments: accepted event types, and/or one options object.
  *
  * @example `@Post('wechatpay/notify') @WechatPayNotification('TRANSACTION.SUCCESS')`
  */
@@ -42,11 +35,13 @@ export function WechatPayNotification(
       eventTypes.push(...(arg.eventTypes ?? []));
     }
   }
-  return applyDecorators(
+  const decorators = [
     SetMetadata(NOTIFICATION_ROUTE_OPTIONS, { ...options, eventTypes }),
     UseFilters(NotificationReplyFilter),
     UseGuards(WechatPayNotificationGuard),
-    UseInterceptors(WechatPayNotificationInterceptor),
     HttpCode(204),
-  );
+  ];
+  // Last, so that the wrapper carries the metadata of the decorators above.
+  if (options.dedupe !== false) decorators.push(RunNotificationOnce());
+  return applyDecorators(...decorators);
 }

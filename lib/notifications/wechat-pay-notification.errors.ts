@@ -4,6 +4,7 @@ import { WechatPayError } from '../core/errors/wechat-pay.errors';
 export type WechatPayNotificationFailure =
   | 'BODY_TOO_LARGE'
   | 'RAW_BODY_MISSING'
+  | 'UNSUPPORTED_CONTENT_TYPE'
   | 'MISSING_HEADER'
   | 'INVALID_TIMESTAMP'
   | 'TIMESTAMP_OUT_OF_WINDOW'
@@ -31,6 +32,7 @@ export const NOTIFICATION_FAILURES: Readonly<
     status: 500,
     message: 'raw request body unavailable: the app must be created with { rawBody: true }',
   },
+  UNSUPPORTED_CONTENT_TYPE: { status: 415, message: 'notification Content-Type must be application/json' },
   MISSING_HEADER: { status: 400, message: 'missing Wechatpay-* signature header' },
   INVALID_TIMESTAMP: { status: 400, message: 'Wechatpay-Timestamp is not a number of seconds' },
   TIMESTAMP_OUT_OF_WINDOW: { status: 401, message: 'Wechatpay-Timestamp is outside the accepted window' },

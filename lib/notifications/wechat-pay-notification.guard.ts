@@ -27,19 +27,15 @@ function rawBodyOf(req: NotificationHttpRequest, maxBytes: number): Buffer {
   ) {
     return Buffer.alloc(0);
   }
-  const type = getHeader(req.headers, 'content-type') ?? '(none)';
-  if (!/^application\/json\b/i.test(type)) {
-    throw new WechatPayNotificationError(
-      'RAW_BODY_MISSING',
-      `Content-Type is ${type.slice(0, 64)}, not application/json; ${RAW_BODY_HINT}`,
-    );
-  }
+  // Nest keeps the raw body of JSON requests only; WeChat Pay always sends application/json.
+  const type = getHeader(req.headers, 'content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) throw new WechatPayNotificationError('UNSUPPORTED_CONTENT_TYPE');
   throw new WechatPayNotificationError('RAW_BODY_MISSING', RAW_BODY_HINT);
 }
 
 /**
  * Verifies, decrypts and validates the notification of a `@WechatPayNotification()` route and leaves it on the
- * request for `@NotificationResource()` / `@NotificationEnvelope()`.
+ * request for `@NotificationResource()` / `@NotificationEnvelope()`, with the exactly-once runner of its handler.
  */
 @Injectable()
 export class WechatPayNotificationGuard implements CanActivate {
@@ -55,9 +51,20 @@ export class WechatPayNotificationGuard implements CanActivate {
       context.getHandler(),
     );
     const raw = rawBodyOf(req, this.notifications.maxBodyBytes);
-    req[NOTIFICATION_REQUEST_KEY] = await this.notifications.parse(req.headers, raw, {
+    const notification = await this.notifications.parse(req.headers, raw, {
       eventTypes: options?.eventTypes,
     });
+    const dedupeKey = options?.dedupeKey;
+    req[NOTIFICATION_REQUEST_KEY] = {
+      notification,
+      run:
+        options?.dedupe === false
+          ? undefined
+          : async (handler) => {
+              const outcome = await this.notifications.handleOnce(notification, handler, { dedupeKey });
+              return outcome.status === 'processed' ? outcome.result : undefined;
+            },
+    };
     return true;
   }
 }

@@ -143,7 +143,13 @@ export class WechatPayNotificationService {
     if (size > this.maxBodyBytes)
       throw new WechatPayNotificationError('BODY_TOO_LARGE', `${size} bytes > ${this.maxBodyBytes}`);
     try {
-      await this.verifier.verify(headers, rawBody);
+      // Known keys verify synchronously; only an unknown certificate serial needs the (async) refresh.
+      try {
+        this.verifier.verifySync(headers, rawBody);
+      } catch (e) {
+        if (!(e instanceof WechatPaySignatureError && e.reason === 'UNKNOWN_SERIAL')) throw e;
+        await this.verifier.verify(headers, rawBody);
+      }
     } catch (e) {
       if (e instanceof WechatPaySignatureError)
         throw new WechatPayNotificationError(e.reason, e.message, { cause: e });

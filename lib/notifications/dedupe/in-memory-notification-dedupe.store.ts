@@ -11,6 +11,8 @@ interface Entry {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+const COMPLETED: DedupeClaim = Object.freeze({ status: 'completed' });
+const IN_PROGRESS: DedupeClaim = Object.freeze({ status: 'in-progress' });
 
 /**
  * The default dedupe store: a Map in this process. Exactly-once holds only while the app runs as one process and
@@ -34,8 +36,7 @@ export class InMemoryNotificationDedupeStore implements NotificationDedupeStore 
     const now = this.clock();
     this.sweep(now);
     const entry = this.entries.get(key);
-    if (entry && entry.expiresAt > now)
-      return entry.token === undefined ? { status: 'completed' } : { status: 'in-progress' };
+    if (entry && entry.expiresAt > now) return entry.token === undefined ? COMPLETED : IN_PROGRESS;
     const token = randomUUID();
     this.entries.set(key, { token, expiresAt: now + lockMs });
     return { status: 'claimed', token };

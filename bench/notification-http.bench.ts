@@ -1,0 +1,145 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { Controller, HttpCode, Inject, type INestApplication, Post, Req } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import {
+  NotificationResource,
+  type PartnerTransactionResource,
+  WechatPartnerPayModule,
+  WechatPayNotification,
+} from '../lib';
+import type { SignedNotification } from '../lib/testing';
+import { compare, line, median } from './harness';
+import { type NotificationBenchFixture, notificationBenchFixture } from './notification.bench';
+
+/** The part of autocannon's API used here (the package ships no types). */
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  non2xx: number;
+  errors: number;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  requests: Array<{ method: 'POST'; path: string; headers: Record<string, string>; body: string }>;
+}) => Promise<AutocannonResult>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-var-requires
+const autocannon: Autocannon = require('autocannon');
+
+type Adapter = 'express' | 'fastify';
+const FIXTURE = Symbol('fixture');
+const POOL = 500;
+
+@Controller()
+class BenchController {
+  constructor(@Inject(FIXTURE) private readonly fixture: NotificationBenchFixture) {}
+
+  @Post('notify')
+  @WechatPayNotification('TRANSACTION.SUCCESS')
+  notify(@NotificationResource() _tx: PartnerTransactionResource): void {}
+
+  /** The same raw crypto inline: verify, decrypt, JSON.parse. */
+  @Post('bare')
+  @HttpCode(204)
+  bare(@Req() req: { headers: Record<string, string | string[] | undefined>; rawBody?: Buffer }): void {
+    this.fixture.rawPipeline(req.headers, req.rawBody ?? Buffer.alloc(0));
+  }
+}
+
+/** Child process: the Nest app under load, alone on its event loop. */
+async function serve(adapter: Adapter): Promise<void> {
+  const fixture = notificationBenchFixture();
+  const ref = await Test.createTestingModule({
+    imports: [WechatPartnerPayModule.forRoot(fixture.options)],
+    controllers: [BenchController],
+    providers: [{ provide: FIXTURE, useValue: fixture }],
+  }).compile();
+  const app: INestApplication =
+    adapter === 'express'
+      ? ref.createNestApplication<NestExpressApplication>({ rawBody: true, logger: false })
+      : ref.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+          rawBody: true,
+          logger: false,
+        });
+  await app.listen(0, '127.0.0.1');
+  // The server's own CPU time, so that CPU per request can be compared even when other processes share the machine.
+  process.on('message', (m) => m === 'cpu' && process.send?.({ cpu: process.cpuUsage() }));
+  const pool = Array.from({ length: POOL }, (_, i) => fixture.notification(i));
+  process.send?.({ url: (await app.getUrl()).replace('[::1]', '127.0.0.1'), pool });
+}
+
+async function serverCpuMicros(child: ChildProcess): Promise<number> {
+  child.send('cpu');
+  const [{ cpu }] = (await once(child, 'message')) as [{ cpu: NodeJS.CpuUsage }];
+  return cpu.user + cpu.system;
+}
+
+/** Throughput (req/s) and server CPU per request (µs) of one route, over one second of load. */
+async function measure(
+  child: ChildProcess,
+  url: string,
+  path: string,
+  pool: SignedNotification[],
+): Promise<{ rps: number; cpuPerRequest: number }> {
+  const requests = pool.map((n) => ({ method: 'POST' as const, path, headers: n.headers, body: n.body }));
+  const before = await serverCpuMicros(child);
+  const r = await autocannon({ url, connections: 8, duration: 1, requests });
+  const cpu = (await serverCpuMicros(child)) - before;
+  if (r.non2xx || r.errors) throw new Error(`${path}: ${r.non2xx} non-2xx replies, ${r.errors} errors`);
+  return { rps: r.requests.average, cpuPerRequest: cpu / r.requests.total };
+}
+
+/** HTTP throughput of a `@WechatPayNotification()` route vs a bare route doing the raw crypto inline, per adapter. */
+export async function main(): Promise<string[]> {
+  const out: string[] = [];
+  for (const adapter of ['express', 'fastify'] as const) {
+    const child = fork(__filename, ['--serve', adapter], { stdio: 'inherit' });
+    try {
+      const [{ url, pool }] = (await once(child, 'message')) as [{ url: string; pool: SignedNotification[] }];
+      // First deliveries run the handler; afterwards every request is a verified, decrypted duplicate (204 too).
+      for (const n of pool) {
+        const res = await fetch(`${url}/notify`, { method: 'POST', headers: n.headers, body: n.body });
+        if (res.status !== 204) throw new Error(`warm-up delivery answered ${res.status}`);
+      }
+      const cpu: Record<'ours' | 'raw', number[]> = { ours: [], raw: [] };
+      const run = async (who: 'ours' | 'raw', path: string): Promise<number> => {
+        const m = await measure(child, url, path, pool);
+        cpu[who].push(m.cpuPerRequest);
+        return m.rps;
+      };
+      const r = await compare({ ours: () => run('ours', '/notify'), raw: () => run('raw', '/bare') }, 15);
+      out.push(line(`HTTP @WechatPayNotification() vs bare (${adapter})`, r.ours, r.raw, 'req/s'));
+      // CPU per request, inverted so that higher is better like the other figures: requests per CPU-second.
+      const perCpuSecond = (who: 'ours' | 'raw') => 1e6 / median(cpu[who]);
+      out.push(
+        line(
+          `  same, server requests per CPU-second (${adapter})`,
+          perCpuSecond('ours'),
+          perCpuSecond('raw'),
+          'req/cpu-s',
+        ),
+      );
+    } finally {
+      child.kill();
+    }
+  }
+  return out;
+}
+
+if (process.argv[2] === '--serve') {
+  serve(process.argv[3] as Adapter).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else if (require.main === module) {
+  main().then(
+    (lines) => console.log(lines.join('\n')),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
