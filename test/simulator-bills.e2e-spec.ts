@@ -6,18 +6,9 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { parseFundFlowBill, parseTradeBill } from '../lib/bills/bill-parser';
-import { buildRequestMessage, buildResponseMessage, formatAuthorization, generateNonce, loadPrivateKey, loadPublicKey, rsaSign, rsaVerify } from '../lib/core/crypto';
 import { beijingDate } from '../lib/core/time';
 import { type SimulatorOptions, WechatPaySimulator } from '../lib/testing';
-
-type Json = Record<string, unknown>;
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  raw: Buffer;
-  json: Json;
-}
+import { signedCall, verifiesSigned } from './helpers/sim-http';
 
 const SUB = '1900000109';
 const SUB2 = '1900000110';
@@ -37,19 +28,7 @@ async function simulator(options: SimulatorOptions = {}): Promise<WechatPaySimul
   return Object.assign(sim, { set: (ms: number) => void (offset = ms - Date.now()) });
 }
 
-/** A request signed with the core at the simulator clock. */
-async function call(sim: WechatPaySimulator, method: string, url: string, o: { body?: Json; mchid?: string; unsigned?: boolean } = {}): Promise<Reply> {
-  const c = sim.credentials;
-  const body = o.body === undefined ? '' : JSON.stringify(o.body);
-  const timestamp = String(Math.floor(sim.now() / 1000));
-  const nonce = generateNonce();
-  const signature = rsaSign(buildRequestMessage(method, url, timestamp, nonce, body), loadPrivateKey(c.merchantPrivateKeyPem));
-  const headers: Record<string, string> = { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) };
-  if (!o.unsigned) headers.Authorization = formatAuthorization({ mchid: o.mchid ?? c.spMchid, nonce_str: nonce, timestamp, serial_no: c.merchantSerialNo, signature });
-  const res = await fetch(sim.baseUrl + url, { method, headers, body: body || undefined });
-  const raw = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, headers: res.headers, raw, json: res.headers.get('content-type')?.includes('json') ? (JSON.parse(raw.toString('utf8')) as Json) : {} };
-}
+const call = signedCall;
 
 /** The signed-request target of a download_url: its path and query. */
 function target(downloadUrl: string): string {
@@ -101,7 +80,7 @@ describe('GET /v3/bill/tradebill + /v3/billdownload/file', () => {
     expect(apply.json.hash_value).toMatch(/^[0-9a-f]{40}$/);
     expect(String(apply.json.download_url)).toMatch(new RegExp(`^${sim.baseUrl}/v3/billdownload/file\\?token=[\\w-]{64}$`));
     const h = (n: string) => apply.headers.get(n) ?? '';
-    expect(rsaVerify(buildResponseMessage(h('wechatpay-timestamp'), h('wechatpay-nonce'), apply.raw), h('wechatpay-signature'), loadPublicKey(sim.verificationKeys()[h('wechatpay-serial')]))).toBe(true);
+    expect(verifiesSigned(sim, h, apply.raw)).toBe(true);
 
     const file = await call(sim, 'GET', target(String(apply.json.download_url)));
     expect(file.status).toBe(200);

@@ -1,32 +1,14 @@
 /**
  * The simulator's refunds over real HTTP (spec §10, §6.3), without the module: requests are signed with
- * `sim.authorization()` (the core request signer at the simulator clock) and sent with fetch; answers and
+ * the core at the simulator clock (test/helpers/sim-http.ts) and sent with fetch; answers and
  * notifications are verified with the core (buildResponseMessage + rsaVerify) and decrypted with aesGcmDecrypt.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  aesGcmDecrypt,
-  buildRequestMessage,
-  buildResponseMessage,
-  formatAuthorization,
-  generateNonce,
-  loadPrivateKey,
-  loadPublicKey,
-  rsaSign,
-  rsaVerify,
-} from '../lib/core/crypto';
+import { aesGcmDecrypt, buildRequestMessage } from '../lib/core/crypto';
 import { parseRfc3339 } from '../lib/core/time';
 import { SIMULATOR_ERRORS, type SimulatorOptions, WechatPaySimulator } from '../lib/testing';
-
-type Json = Record<string, unknown>;
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  raw: Buffer;
-  json: Json;
-}
+import { type Json, type Reply, signedCall, verifiesSigned } from './helpers/sim-http';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -49,30 +31,12 @@ async function simulator(options: SimulatorOptions = {}): Promise<WechatPaySimul
   return sim;
 }
 
-/** A signed request; `rawBody` sends exact bytes (signed as they are). */
-async function call(sim: WechatPaySimulator, method: string, url: string, body?: Json | Buffer, mchid?: string): Promise<Reply> {
-  const bytes = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-  const authorization = Buffer.isBuffer(body) ? signRaw(sim, method, url, bytes) : sim.authorization(method, url, bytes.toString('utf8'), { mchid });
-  const headers: Record<string, string> = { Authorization: authorization, Accept: 'application/json', ...(bytes.length ? { 'Content-Type': 'application/json' } : {}) };
-  const res = await fetch(sim.baseUrl + url, { method, headers, body: bytes.length ? bytes : undefined });
-  const raw = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, headers: res.headers, raw, json: raw.length ? (JSON.parse(raw.toString('utf8')) as Json) : {} };
+/** A signed request; a Buffer body is sent and signed as exact bytes. */
+function call(sim: WechatPaySimulator, method: string, url: string, body?: Json | Buffer, mchid?: string): Promise<Reply> {
+  return signedCall(sim, method, url, { body, mchid });
 }
 
-/** Signs exact bytes with the core's Buffer form of buildRequestMessage (sim.authorization() takes a string body). */
-function signRaw(sim: WechatPaySimulator, method: string, url: string, bytes: Buffer): string {
-  const c = sim.credentials;
-  const timestamp = String(Math.floor(sim.now() / 1000));
-  const nonce = generateNonce();
-  const signature = rsaSign(buildRequestMessage(method, url, timestamp, nonce, bytes), loadPrivateKey(c.merchantPrivateKeyPem));
-  return formatAuthorization({ mchid: c.spMchid, nonce_str: nonce, timestamp, serial_no: c.merchantSerialNo, signature });
-}
-
-/** Verifies a signed message (answer or notification) with the key its Wechatpay-Serial names. */
-function verifies(sim: WechatPaySimulator, header: (name: string) => string, raw: Buffer): boolean {
-  const pem = sim.verificationKeys()[header('wechatpay-serial')];
-  return !!pem && rsaVerify(buildResponseMessage(header('wechatpay-timestamp'), header('wechatpay-nonce'), raw), header('wechatpay-signature'), loadPublicKey(pem));
-}
+const verifies = verifiesSigned;
 
 async function receiver(): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
