@@ -66,6 +66,8 @@ const RETRYABLE_CODES = new Set([
 export class WechatPayApiError extends WechatPayError {
   /** Whether the same request may succeed later (5xx, 429, SYSTEM_ERROR, STATEMENT_CREATING, ...). */
   public readonly retryable: boolean;
+  /** The original message from WeChat Pay, without our prefix. */
+  public readonly wechatMessage: string;
 
   constructor(
     public readonly status: number,
@@ -78,12 +80,7 @@ export class WechatPayApiError extends WechatPayError {
   ) {
     super(`WeChat Pay ${method} ${path} failed: HTTP ${status} ${code}: ${message}${requestId ? ` (Request-ID ${requestId})` : ''}`);
     this.retryable = status >= 500 || status === 429 || RETRYABLE_CODES.has(code);
-  }
-
-  /** The original message from WeChat Pay, without our prefix. */
-  get wechatMessage(): string {
-    const m = /: HTTP \d+ [^:]+: (.*?)(?: \(Request-ID [^)]*\))?$/s.exec(this.message);
-    return m ? m[1] : this.message;
+    this.wechatMessage = message;
   }
 }
 
