@@ -11,7 +11,7 @@ import {
   WechatPayNotification,
 } from '../lib';
 import type { SignedNotification } from '../lib/testing';
-import { compare, line, median } from './harness';
+import { comparePaired, median, pairedLine } from './harness';
 import { type NotificationBenchFixture, notificationBenchFixture } from './notification.bench';
 
 /** The part of autocannon's API used here (the package ships no types). */
@@ -32,6 +32,8 @@ const autocannon: Autocannon = require('autocannon');
 type Adapter = 'express' | 'fastify';
 const FIXTURE = Symbol('fixture');
 const POOL = 500;
+/** Paired rounds of one second per route and adapter. */
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 20);
 
 @Controller()
 class BenchController {
@@ -110,15 +112,25 @@ export async function main(): Promise<string[]> {
         cpu[who].push(m.cpuPerRequest);
         return m.rps;
       };
-      const r = await compare({ ours: () => run('ours', '/notify'), raw: () => run('raw', '/bare') }, 15);
-      out.push(line(`HTTP @WechatPayNotification() vs bare (${adapter})`, r.ours, r.raw, 'req/s'));
+      // Both routes warm (JIT) before the first measured round.
+      await run('ours', '/notify');
+      await run('raw', '/bare');
+      cpu.ours.length = cpu.raw.length = 0;
+      const r = await comparePaired(() => run('ours', '/notify'), () => run('raw', '/bare'), ROUNDS);
+      out.push(pairedLine(`HTTP @WechatPayNotification() vs bare (${adapter})`, r, 'req/s'));
       // CPU per request, inverted so that higher is better like the other figures: requests per CPU-second.
-      const perCpuSecond = (who: 'ours' | 'raw') => 1e6 / median(cpu[who]);
+      const perCpuSecond = (us: number) => 1e6 / us;
+      const cpuRatios = cpu.ours.map((us, i) => cpu.raw[i] / us).sort((a, b) => a - b);
       out.push(
-        line(
+        pairedLine(
           `  same, server requests per CPU-second (${adapter})`,
-          perCpuSecond('ours'),
-          perCpuSecond('raw'),
+          {
+            ours: perCpuSecond(median(cpu.ours)),
+            limit: perCpuSecond(median(cpu.raw)),
+            ratio: median(cpuRatios),
+            q1: cpuRatios[Math.floor(cpuRatios.length / 4)],
+            q3: cpuRatios[Math.floor((cpuRatios.length * 3) / 4)],
+          },
           'req/cpu-s',
         ),
       );

@@ -2,9 +2,11 @@ import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:cryp
 import {
   Controller,
   Header,
+  HttpCode,
   type INestApplication,
   Injectable,
   type LoggerService,
+  type PipeTransform,
   Post,
   Req,
   ValidationPipe,
@@ -42,6 +44,14 @@ import {
 const SUB_MCHID = '1900000109';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A parameter pipe: the resource → its transaction_id. */
+@Injectable()
+class TransactionIdPipe implements PipeTransform<PartnerTransactionResource, string> {
+  transform(tx: PartnerTransactionResource): string {
+    return `piped:${tx.transaction_id}`;
+  }
+}
+
 /** What the handlers did: the test's stand-in for a database. */
 @Injectable()
 class Effects {
@@ -50,6 +60,7 @@ class Effects {
   readonly paid: PartnerTransactionResource[] = [];
   readonly envelopes: WechatPayNotificationEnvelope[] = [];
   readonly refunds: PartnerRefundResource[] = [];
+  readonly piped: string[] = [];
   calls = 0;
   failNext = 0;
   delayMs = 0;
@@ -78,10 +89,32 @@ class NotifyController {
     this.effects.envelopes.push(envelope);
   }
 
+  // Parameters in another order than on the main route, and no exactly-once: the wrapper still fills them.
   @Post('notify-every-time')
   @WechatPayNotification({ eventTypes: ['TRANSACTION.SUCCESS'], dedupe: false })
-  everyTime(): void {
+  everyTime(
+    @NotificationEnvelope() envelope: WechatPayNotificationEnvelope,
+    @NotificationResource() tx: PartnerTransactionResource,
+  ): void {
     this.effects.calls++;
+    this.effects.paid.push(tx);
+    this.effects.envelopes.push(envelope);
+  }
+
+  // A pipe on the parameter: Nest resolves this one and runs the pipe.
+  @Post('notify-piped')
+  @WechatPayNotification('TRANSACTION.SUCCESS')
+  piped(@NotificationResource(TransactionIdPipe) transactionId: string): string {
+    this.effects.calls++;
+    this.effects.piped.push(transactionId);
+    return transactionId;
+  }
+
+  // Misuse: the parameter decorators without @WechatPayNotification().
+  @Post('not-a-notification-route')
+  @HttpCode(200)
+  notARoute(@NotificationResource() tx: PartnerTransactionResource): string {
+    return String(tx);
   }
 
   // Decorators listed below @WechatPayNotification() ran first: their metadata must move to the wrapped handler.
@@ -231,6 +264,8 @@ describe.each<Adapter>(['express', 'fastify'])('@WechatPayNotification() on %s',
     h.effects.failNext = 0;
     h.effects.delayMs = 0;
     h.effects.paid.length = 0;
+    h.effects.envelopes.length = 0;
+    h.effects.piped.length = 0;
   });
 
   const post = (d: Delivery, path = '/wechatpay/notify') =>
@@ -402,11 +437,33 @@ describe.each<Adapter>(['express', 'fastify'])('@WechatPayNotification() on %s',
     );
   });
 
-  it('calls the handler for every delivery on a route with dedupe: false', async () => {
+  it('calls the handler for every delivery on a route with dedupe: false, with its arguments in their places', async () => {
     const resource = transaction({ transaction_id: `4200nd${adapter}${Date.now()}` });
     await post(signed(resource), '/wechatpay/notify-every-time').expect(204);
     await post(signed(resource), '/wechatpay/notify-every-time').expect(204);
     expect(h.effects.calls).toBe(2);
+    expect(h.effects.paid[1]).toBeInstanceOf(PartnerTransactionResource);
+    expect(h.effects.paid[1].transaction_id).toBe(resource.transaction_id);
+    expect(h.effects.envelopes[1].event_type).toBe('TRANSACTION.SUCCESS');
+  });
+
+  it('runs a pipe given to @NotificationResource() on the verified resource', async () => {
+    const resource = transaction({ transaction_id: `4200pipe${adapter}${Date.now()}` });
+    const res = await post(signed(resource), '/wechatpay/notify-piped');
+    expect(res.status).toBe(204);
+    expect(h.effects.calls).toBe(1);
+    expect(h.effects.piped).toEqual([`piped:${resource.transaction_id}`]);
+    const controller = h.app.get(NotifyController);
+    expect(controller.piped('direct')).toBe('direct');
+  });
+
+  it('fails clearly when @NotificationResource() is used without @WechatPayNotification()', async () => {
+    const res = await request(h.app.getHttpServer())
+      .post('/wechatpay/not-a-notification-route')
+      .set('Content-Type', 'application/json')
+      .send('{}');
+    expect(res.status).toBe(500);
+    expect(h.logger.lines.join('\n')).toContain('need @WechatPayNotification() on the same method');
   });
 
   it('answers 400 FAIL when the handler finds that the notification does not match the order (amount)', async () => {
@@ -600,7 +657,7 @@ describe.each<Adapter>(['express', 'fastify'])('@WechatPayNotification() on %s',
 });
 
 describe('with a global ValidationPipe that also validates custom decorators', () => {
-  it('still runs the handler exactly once with a typed resource', async () => {
+  it('still runs the handler exactly once with a typed resource, which the global pipe does not strip', async () => {
     const sim = await WechatPaySimulator.start();
     const h = await startApp('express', sim.moduleOptions(), true, (app) =>
       app.useGlobalPipes(
@@ -610,12 +667,14 @@ describe('with a global ValidationPipe that also validates custom decorators', (
     try {
       const n = sim.signedNotification(
         'TRANSACTION.SUCCESS',
-        transaction({ transaction_id: `4200vp${Date.now()}` }),
+        transaction({ transaction_id: `4200vp${Date.now()}`, field_added_by_wechat_later: 'kept' }),
       );
       await request(h.app.getHttpServer()).post('/wechatpay/notify').set(n.headers).send(n.body).expect(204);
       await request(h.app.getHttpServer()).post('/wechatpay/notify').set(n.headers).send(n.body).expect(204);
       expect(h.effects.calls).toBe(1);
       expect(h.effects.paid[0]).toBeInstanceOf(PartnerTransactionResource);
+      // The global pipe's whitelist does not run on @NotificationResource(): fields WeChat Pay adds are kept.
+      expect((h.effects.paid[0] as unknown as Record<string, unknown>).field_added_by_wechat_later).toBe('kept');
     } finally {
       await h.app.close();
       await sim.close();

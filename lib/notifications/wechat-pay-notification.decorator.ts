@@ -35,13 +35,13 @@ export function WechatPayNotification(
       eventTypes.push(...(arg.eventTypes ?? []));
     }
   }
-  const decorators = [
+  return applyDecorators(
     SetMetadata(NOTIFICATION_ROUTE_OPTIONS, { ...options, eventTypes }),
     UseFilters(NotificationReplyFilter),
     UseGuards(WechatPayNotificationGuard),
     HttpCode(204),
-  ];
-  // Last, so that the wrapper carries the metadata of the decorators above.
-  if (options.dedupe !== false) decorators.push(RunNotificationOnce());
-  return applyDecorators(...decorators);
+    // Last, so that the wrapper carries the metadata of the decorators above. Without dedupe it still hands the
+    // handler its notification arguments; the guard then leaves no runner.
+    RunNotificationOnce(),
+  );
 }

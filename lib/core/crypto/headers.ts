@@ -3,6 +3,18 @@ export type HeadersLike =
   | { get(name: string): string | null | undefined }
   | Record<string, string | string[] | number | undefined | null | unknown>;
 
+const lowerCaseNames = new Map<string, string>();
+
+/** `name.toLowerCase()`, remembered for the few constant names this package looks up. */
+function lowerCaseName(name: string): string {
+  let lower = lowerCaseNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerCaseNames.size < 64) lowerCaseNames.set(name, lower);
+  }
+  return lower;
+}
+
 /** Case-insensitive header lookup; the first value of a repeated header. */
 export function getHeader(headers: HeadersLike, name: string): string | undefined {
   if (typeof (headers as { get?: unknown }).get === 'function') {
@@ -13,11 +25,12 @@ export function getHeader(headers: HeadersLike, name: string): string | undefine
     return undefined;
   }
   const rec = headers as Record<string, unknown>;
-  let v = rec[name.toLowerCase()];
+  const lower = lowerCaseName(name);
+  let v = rec[lower];
   if (v === undefined) {
-    const lower = name.toLowerCase();
-    for (const k of Object.keys(rec)) {
-      if (k.toLowerCase() === lower) {
+    // Node lower-cases header names; other records may not. Lengths first: most names differ there.
+    for (const k in rec) {
+      if (k.length === lower.length && k.toLowerCase() === lower && Object.hasOwn(rec, k)) {
         v = rec[k];
         break;
       }
