@@ -6,7 +6,7 @@ import {
   WechatPayRequestSigner,
   WechatPayVerifier,
 } from '../lib';
-import { compare, line, opsPerSecondAsync, opsPerSecondSync } from './harness';
+import { comparePaired, opsPerSecondAsync, opsPerSecondSync, pairedLine } from './harness';
 
 /** Signing and verification throughput against the raw node:crypto limit with pre-parsed KeyObjects. */
 export async function main(): Promise<string[]> {
@@ -22,25 +22,25 @@ export async function main(): Promise<string[]> {
     amount: { total: 1, currency: 'CNY' },
   });
   const url = '/v3/pay/partner/transactions/native';
-  const ms = 400;
+  const ms = 200;
+  const rounds = 21;
   const out: string[] = [];
 
-  const signing = await compare({
-    ours: () => opsPerSecondSync(() => signer.authorization('POST', url, body), ms),
-    raw: () =>
+  const signing = await comparePaired(
+    () => opsPerSecondSync(() => signer.authorization('POST', url, body), ms),
+    () =>
       opsPerSecondSync(() => sign('sha256', Buffer.from(buildRequestMessage('POST', url, 1715150000, 'n', body)), privateKey), ms),
-  });
-  out.push(line('request signing (Authorization header)', signing.ours, signing.raw));
+    rounds,
+  );
+  out.push(pairedLine('request signing (Authorization header)', signing));
 
   const concurrency = 16;
-  const pool = await compare(
-    {
-      ours: () => opsPerSecondAsync(() => signer.authorizationAsync('POST', url, body), ms, concurrency),
-      raw: () => opsPerSecondSync(() => sign('sha256', Buffer.from(buildRequestMessage('POST', url, 1715150000, 'n', body)), privateKey), ms),
-    },
-    3,
+  const pool = await comparePaired(
+    () => opsPerSecondAsync(() => signer.authorizationAsync('POST', url, body), ms, concurrency),
+    () => opsPerSecondSync(() => sign('sha256', Buffer.from(buildRequestMessage('POST', url, 1715150000, 'n', body)), privateKey), ms),
+    rounds,
   );
-  out.push(line(`threadpool signing (${concurrency} in flight) vs 1 thread`, pool.ours, pool.raw));
+  out.push(pairedLine(`threadpool signing (${concurrency} in flight) vs 1 thread`, pool));
 
   const keys = new WechatPayKeyStore();
   keys.add({ serial: 'PUB_KEY_ID_0000000000000024101100397200000006', key: publicKey, kind: 'publicKey' });
@@ -59,11 +59,12 @@ export async function main(): Promise<string[]> {
     'request-id': '08F5B8C2B506102C18FDDFEEA30620BE821E28EDC405-0',
   };
   const sigBytes = Buffer.from(signature, 'base64');
-  const verification = await compare({
-    ours: () => opsPerSecondSync(() => verifier.verifySync(headers, responseBody), ms),
-    raw: () => opsPerSecondSync(() => verify('sha256', message, publicKey, sigBytes), ms),
-  });
-  out.push(line('response verification (headers + raw body)', verification.ours, verification.raw));
+  const verification = await comparePaired(
+    () => opsPerSecondSync(() => verifier.verifySync(headers, responseBody), ms),
+    () => opsPerSecondSync(() => verify('sha256', message, publicKey, sigBytes), ms),
+    rounds,
+  );
+  out.push(pairedLine('response verification (headers + raw body)', verification));
   return out;
 }
 

@@ -33,7 +33,7 @@ type Adapter = 'express' | 'fastify';
 const FIXTURE = Symbol('fixture');
 const POOL = 500;
 /** Paired rounds of one second per route and adapter. */
-const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 20);
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 40);
 
 @Controller()
 class BenchController {
