@@ -11,7 +11,7 @@ for pair in "10:3" "11:4" "12:12"; do
   nest="${pair%%:*}"; axios="${pair##*:}"
   dir="$work/nest$nest"; mkdir -p "$dir"
   (cd "$dir" && echo '{"name":"compat","version":"1.0.0","private":true}' > package.json &&
-    npm install --silent --no-audit --no-fund "@nestjs/common@$nest" "@nestjs/core@$nest" "@nestjs/axios@$axios" \
+    npm install --silent --no-audit --no-fund "@nestjs/common@$nest" "@nestjs/core@$nest" "@nestjs/platform-express@$nest" "@nestjs/axios@$axios" \
       rxjs reflect-metadata class-validator class-transformer axios "$work/$tarball" >/dev/null 2>&1 &&
     cp "$root/test/compat/smoke.cjs" . && node smoke.cjs) || { echo "NestJS $nest: FAILED"; fail=1; }
 done
