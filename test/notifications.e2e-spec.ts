@@ -803,6 +803,90 @@ describe('WechatPayNotificationService.parse() outside a controller', () => {
   });
 });
 
+describe('notifications.dedupeKey: the module-wide exactly-once key', () => {
+  let sim: WechatPaySimulator;
+  let h: Harness;
+  const keys: string[] = [];
+
+  beforeAll(async () => {
+    sim = await WechatPaySimulator.start();
+    // Per out_trade_no instead of per transaction_id (e.g. a shop whose effect is "mark this order paid").
+    h = await startApp('fastify', {
+      ...sim.moduleOptions(),
+      notifications: {
+        dedupeKey: (n) => {
+          const key = `paid:${String((n.resource as { out_trade_no?: string }).out_trade_no)}`;
+          keys.push(key);
+          return key;
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.app.close();
+    await sim?.close();
+  });
+
+  const post = (resource: Record<string, unknown>) => {
+    const n = sim.signedNotification('TRANSACTION.SUCCESS', resource);
+    return request(h.app.getHttpServer()).post('/wechatpay/notify').set(n.headers).send(n.body);
+  };
+
+  it('is used by the routes: two transactions of one order run the handler once', async () => {
+    const order = `T${Date.now()}`;
+    await post(transaction({ out_trade_no: order, transaction_id: '4200000000202405200000000011' })).expect(204);
+    await post(transaction({ out_trade_no: order, transaction_id: '4200000000202405200000000012' })).expect(204);
+    expect(h.effects.calls).toBe(1);
+    expect(keys.slice(-2)).toEqual([`paid:${order}`, `paid:${order}`]);
+  });
+
+  it('is used by handleOnce(), and a call\'s own dedupeKey wins over it', async () => {
+    const service = h.app.get(WechatPayNotificationService);
+    const n = sim.signedNotification('TRANSACTION.SUCCESS', transaction({ out_trade_no: `Q${Date.now()}` }));
+    const parsed = await service.parse(n.headers, n.body);
+    let runs = 0;
+    await service.handleOnce(parsed, () => ++runs);
+    await service.handleOnce(parsed, () => ++runs);
+    expect(runs).toBe(1);
+    await service.handleOnce(parsed, () => ++runs, { dedupeKey: () => `own:${Date.now()}` });
+    expect(runs).toBe(2);
+  });
+
+  it('fails with DEDUPE_KEY_FAILED, handler not called, when the function returns no key or throws', async () => {
+    const service = h.app.get(WechatPayNotificationService);
+    const n = sim.signedNotification('TRANSACTION.SUCCESS', transaction());
+    const parsed = await service.parse(n.headers, n.body);
+    let runs = 0;
+    await expect(service.handleOnce(parsed, () => ++runs, { dedupeKey: () => '' })).rejects.toMatchObject({
+      reason: 'DEDUPE_KEY_FAILED',
+      status: 500,
+    });
+    const secret = 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o'; // decrypted data in the message must not reach the log
+    const thrown = await service
+      .handleOnce(parsed, () => ++runs, {
+        dedupeKey: () => {
+          throw new TypeError(`no key for ${secret}`);
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(thrown).toMatchObject({ reason: 'DEDUPE_KEY_FAILED', detail: 'dedupeKey threw TypeError' });
+    expect(runs).toBe(0);
+  });
+
+  it('is checked when the module is created', () => {
+    return expect(
+      Test.createTestingModule({
+        imports: [
+          WechatPartnerPayModule.forRoot({
+            ...sim.moduleOptions(),
+            notifications: { dedupeKey: 'out_trade_no' as unknown as () => string },
+          }),
+        ],
+      }).compile(),
+    ).rejects.toThrow('notifications.dedupeKey must be a function');
+  });
+});
+
 describe('assertNotificationMatchesOrder', () => {
   const tx = { sp_mchid: '1230000109', sub_mchid: SUB_MCHID, out_trade_no: 'T1', amount: { total: 100 } };
   it('accepts a match and names every differing field, without values', () => {

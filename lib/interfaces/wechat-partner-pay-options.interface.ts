@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { NotificationDedupeKeyFn } from '../notifications/wechat-pay-notification.service';
 import type { NotificationDedupeStore } from './notification-dedupe-store.interface';
 
 /** Verify with the static WeChat Pay public key (微信支付公钥), downloaded once from the merchant platform. */
@@ -91,4 +92,10 @@ export interface WechatPayNotificationOptions {
   dedupeTtlMs?: number;
   /** How long a claim may stay in progress before another delivery may take it over. Default 60 s. */
   dedupeLockMs?: number;
+  /**
+   * The exactly-once key of every notification route and `handleOnce()` call of this module, unless a route or call
+   * sets its own. Default `event_type:sp_mchid:sub_mchid:transaction_id` (refunds: `out_refund_no`). Must return a
+   * non-empty string; the same notification must always give the same key.
+   */
+  dedupeKey?: NotificationDedupeKeyFn;
 }

@@ -12,7 +12,10 @@ export interface WechatPayNotificationRouteOptions {
   eventTypes?: WechatPayEventType[];
   /** Exactly-once handling through the module's dedupe store. Default true. */
   dedupe?: boolean;
-  /** Overrides the dedupe key (default `event_type:sp_mchid:sub_mchid:transaction_id`, refunds `out_refund_no`). */
+  /**
+   * Overrides the dedupe key of this route (default: the module's `notifications.dedupeKey`, else
+   * `event_type:sp_mchid:sub_mchid:transaction_id`, refunds `out_refund_no`).
+   */
   dedupeKey?: NotificationDedupeKeyFn;
 }
 

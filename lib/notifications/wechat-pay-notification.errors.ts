@@ -20,6 +20,7 @@ export type WechatPayNotificationFailure =
   | 'EVENT_TYPE_NOT_ALLOWED'
   | 'IN_PROGRESS'
   | 'DEDUPE_STORE_FAILED'
+  | 'DEDUPE_KEY_FAILED'
   | 'HANDLER_FAILED'
   | 'ORDER_MISMATCH';
 
@@ -48,6 +49,7 @@ export const NOTIFICATION_FAILURES: Readonly<
   EVENT_TYPE_NOT_ALLOWED: { status: 400, message: 'event type not handled by this route' },
   IN_PROGRESS: { status: 503, message: 'notification is being processed by another delivery; retry later' },
   DEDUPE_STORE_FAILED: { status: 503, message: 'notification dedupe store unavailable; retry later' },
+  DEDUPE_KEY_FAILED: { status: 500, message: 'notification dedupe key could not be computed (check dedupeKey)' },
   HANDLER_FAILED: { status: 500, message: 'notification handler failed' },
   ORDER_MISMATCH: { status: 400, message: 'notification does not match the order' },
 };

@@ -39,7 +39,10 @@ export type NotificationDedupeKeyFn = (notification: ParsedWechatPayNotification
 
 /** Options of `handleOnce()`. */
 export interface HandleOnceOptions {
-  /** Overrides the default key (`event_type:sp_mchid:sub_mchid:transaction_id`, refunds `out_refund_no`). */
+  /**
+   * Overrides the key (default `event_type:sp_mchid:sub_mchid:transaction_id`, refunds `out_refund_no`, or the
+   * module's `notifications.dedupeKey`).
+   */
   dedupeKey?: NotificationDedupeKeyFn;
 }
 
@@ -216,7 +219,7 @@ export class WechatPayNotificationService {
     handler: () => T | Promise<T>,
     options: HandleOnceOptions = {},
   ): Promise<HandleOnceResult<T>> {
-    const key = options.dedupeKey ? options.dedupeKey(notification) : this.dedupeKey(notification);
+    const key = this.keyOf(notification, options.dedupeKey ?? this.config.notifications.dedupeKey);
     const { dedupeLockMs, dedupeTtlMs } = this.config.notifications;
     let claim: DedupeClaim;
     try {
@@ -252,6 +255,22 @@ export class WechatPayNotificationService {
       );
     }
     return { status: 'processed', result };
+  }
+
+  /** The exactly-once key from a custom function (the route's, the call's or the module's), or the default one. */
+  private keyOf(notification: ParsedWechatPayNotification, custom?: NotificationDedupeKeyFn): string {
+    if (!custom) return this.dedupeKey(notification);
+    let key: unknown;
+    try {
+      key = custom(notification);
+    } catch (e) {
+      // The name only: a message built from the resource would put decrypted data into the log.
+      const name = e instanceof Error ? e.name : typeof e;
+      throw new WechatPayNotificationError('DEDUPE_KEY_FAILED', `dedupeKey threw ${name}`, { cause: e });
+    }
+    if (typeof key !== 'string' || key === '')
+      throw new WechatPayNotificationError('DEDUPE_KEY_FAILED', 'dedupeKey must return a non-empty string');
+    return key;
   }
 
   private validate(cls: ResourceClass, plain: Record<string, unknown>): object {

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { WechatPayConfigError, WechatPayError } from '../errors/wechat-pay.errors';
 import { PUBLIC_KEY_ID_PREFIX } from '../crypto/key-store';
+import type { NotificationDedupeKeyFn } from '../../notifications/wechat-pay-notification.service';
 import { keysMatch, loadPrivateKey, loadPublicKey, parseCertificate, type ParsedCertificate } from '../crypto/keys';
 import type {
   NotificationDedupeStore,
@@ -40,6 +41,7 @@ export interface ResolvedWechatPayConfig {
     dedupeStore?: NotificationDedupeStore;
     dedupeTtlMs: number;
     dedupeLockMs: number;
+    dedupeKey?: NotificationDedupeKeyFn;
   };
 }
 
@@ -228,7 +230,11 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     dedupeStore: store,
     dedupeTtlMs: positiveInt(problems, 'notifications.dedupeTtlMs', n.dedupeTtlMs, 25 * 3600_000),
     dedupeLockMs: positiveInt(problems, 'notifications.dedupeLockMs', n.dedupeLockMs, 60_000),
+    dedupeKey: n.dedupeKey as NotificationDedupeKeyFn | undefined,
   };
+  if (n.dedupeKey !== undefined && typeof n.dedupeKey !== 'function') {
+    problems.push('notifications.dedupeKey must be a function (notification) => string');
+  }
   if (notifications.dedupeTtlMs < 25 * 3600_000) {
     problems.push('notifications.dedupeTtlMs must be at least 25 h: WeChat Pay retries a notification for about 24 h');
   }
