@@ -674,6 +674,20 @@ describe('cashier pages and /__sim/pay', () => {
     return { status: r.status, json: (await r.json()) as Json };
   }
 
+  it('gives JSAPI and App orders a cashier page by prepay_id, and refuses anything else', async () => {
+    for (const scene of ['jsapi', 'app'] as const) {
+      const { body, reply } = await create(scene);
+      const url = sim.cashierUrl(reply.json.prepay_id as string);
+      expect(url).toBe(`${sim.baseUrl}/__sim/cashier?prepay_id=${reply.json.prepay_id as string}`);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(body.out_trade_no as string);
+    }
+    for (const bad of ['', 'https://example.com/pay', 'weixin://wxpay/bizpayurl', 'prepay_123']) {
+      expect(() => sim.cashierUrl(bad)).toThrow('expected a Native code_url (weixin://wxpay/bizpayurl?pr=…) or a prepay_id (wx…)');
+    }
+  });
+
   it('shows a Native order after "scanning" its code_url, HTML-escaped, and pays it', async () => {
     const { body, reply } = await create('native', { description: '<script>alert("x")</script> & QQ公仔', amount: { total: 12345 } });
     const url = sim.cashierUrl(reply.json.code_url as string);

@@ -513,11 +513,20 @@ export class WechatPaySimulator {
     });
   }
 
-  /** Maps a `weixin://wxpay/bizpayurl?pr=…` code_url to the simulator's cashier page for it. */
-  cashierUrl(codeUrl: string): string {
-    const pr = /^weixin:\/\/wxpay\/bizpayurl\?pr=([^&]+)$/.exec(codeUrl)?.[1];
-    if (!pr) throw new Error('not a code_url of the form weixin://wxpay/bizpayurl?pr=…');
-    return `${this.url}/__sim/cashier?pr=${encodeURIComponent(pr)}`;
+  /**
+   * The simulator's cashier page (a person "scans and pays" there) for a Native `code_url`
+   * (`weixin://wxpay/bizpayurl?pr=…`) or for the `prepay_id` of a JSAPI, mini-program or App order (`wx…`), whose
+   * client-side payment (WeixinJSBridge, wx.requestPayment, the App SDK) cannot run in a test.
+   */
+  cashierUrl(codeUrlOrPrepayId: string): string {
+    const pr = /^weixin:\/\/wxpay\/bizpayurl\?pr=([^&]+)$/.exec(codeUrlOrPrepayId)?.[1];
+    if (pr) return `${this.url}/__sim/cashier?pr=${encodeURIComponent(pr)}`;
+    if (/^wx[0-9A-Za-z]{8,64}$/.test(codeUrlOrPrepayId))
+      return `${this.url}/__sim/cashier?prepay_id=${encodeURIComponent(codeUrlOrPrepayId)}`;
+    throw new Error(
+      'cashierUrl: expected a Native code_url (weixin://wxpay/bizpayurl?pr=…) or a prepay_id (wx…); an H5 h5_url ' +
+        'already points at the cashier page',
+    );
   }
 
   /**

@@ -107,8 +107,7 @@ export class ShopService {
       amount: { total: order.total },
       time_expire: new Date(Date.now() + PAYMENT_WINDOW_MS),
     };
-    const simulatedPayPage = (prepayId: string): string | undefined =>
-      sim && `${sim.baseUrl}/__sim/cashier?prepay_id=${encodeURIComponent(prepayId)}`;
+    const simulatedPayPage = (prepayId: string): string | undefined => sim?.cashierUrl(prepayId);
     switch (input.scene) {
       case 'native': {
         const { code_url } = await this.orders.nativePrepay(base);
