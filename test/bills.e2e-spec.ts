@@ -23,19 +23,13 @@ import {
   WechatPayRefundsService,
   WechatPayValidationError,
 } from 'nestjs-wechat-partner-pay';
+import { billClock, DAY } from './helpers/bill-clock';
 import { type SimApp, startSimApp } from './helpers/sim-app';
 
 const SUB = '1900000109';
 const SUB2 = '1900000110';
-const DAY = 86_400_000;
-/** Today at 12:00 Beijing time, so that yesterday's bill exists whatever the real time of the run. */
-const NOON = Date.parse(`${beijingDate(new Date())}T12:00:00+08:00`);
-const YESTERDAY = beijingDate(new Date(NOON - DAY));
-
 /** One clock for the simulator and the module (request timestamps must agree); `setNow` moves both. */
-let offset = NOON - Date.now();
-const clock = (): number => Date.now() + offset;
-const setNow = (ms: number): void => void (offset = ms - Date.now());
+const { noon: NOON, yesterday: YESTERDAY, now: clock, setNow } = billClock();
 
 let app: SimApp;
 let bills: WechatPayBillsService;

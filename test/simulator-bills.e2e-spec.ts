@@ -3,7 +3,7 @@
  * (buildRequestMessage + rsaSign + formatAuthorization) at the simulator clock and sent with fetch; apply answers are
  * verified with buildResponseMessage + rsaVerify; files are checked byte for byte and parsed with the package parser.
  */
-import { createHash } from 'node:crypto';
+import { constants, createDecipheriv, createHash, privateDecrypt } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { parseFundFlowBill, parseTradeBill } from '../lib/bills/bill-parser';
 import { beijingDate } from '../lib/core/time';
@@ -252,5 +252,145 @@ describe('GET /v3/bill/fundflowbill', () => {
     expect(feeRows.map((r) => [r.amount.value, r.balance.value])).toEqual([[30, -90]]);
     const operation = await call(sim, 'GET', `/v3/bill/fundflowbill?bill_date=${YESTERDAY}&account_type=OPERATION`);
     expect([operation.status, operation.json.code]).toEqual([400, 'NO_STATEMENT_EXIST']);
+  });
+});
+
+describe('GET /v3/bill/sub-merchant-fundflowbill (encrypted, spec §7.4)', () => {
+  type Part = { bill_sequence: number; hash_type: string; hash_value: string; download_url: string; encrypt_key: string; nonce: string };
+  const query = (extra = '', sub = SUB) => `/v3/bill/sub-merchant-fundflowbill?sub_mchid=${sub}&bill_date=${YESTERDAY}&account_type=BASIC&algorithm=AEAD_AES_256_GCM${extra}`;
+
+  /** Decrypts one downloaded file with node:crypto alone (not the package's client), as configured. */
+  function decrypt(sim: WechatPaySimulator, part: Part, file: Buffer, o: { key?: (plain: Buffer) => Buffer; tag?: 'end' | 'start'; aad?: string } = {}): Buffer {
+    const plain = privateDecrypt({ key: sim.credentials.merchantPrivateKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(part.encrypt_key, 'base64'));
+    const key = (o.key ?? ((p: Buffer) => p))(plain);
+    const tagAtEnd = (o.tag ?? 'end') === 'end';
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(part.nonce, 'utf8'));
+    decipher.setAuthTag(tagAtEnd ? file.subarray(-16) : file.subarray(0, 16));
+    decipher.setAAD(Buffer.from(o.aad ?? '', 'utf8'));
+    return Buffer.concat([decipher.update(tagAtEnd ? file.subarray(0, -16) : file.subarray(16)), decipher.final()]);
+  }
+
+  /** Pays 3 orders of SUB (one refunded) and 1 of SUB2 yesterday. */
+  async function seed(sim: WechatPaySimulator & { set(ms: number): void }): Promise<void> {
+    const a = await paid(sim, 10000, NOON - DAY - 3600_000);
+    await paid(sim, 2550, NOON - DAY);
+    await paid(sim, 999, NOON - DAY + MINUTE);
+    await paid(sim, 4000, NOON - DAY, SUB2);
+    await refunded(sim, a, 1000, 10000, NOON - DAY + 2 * MINUTE);
+  }
+
+  it('answers signed {download_bill_count, download_bill_list}; each file is unsigned octet-stream, AES-256-GCM (tag appended, no AAD) under a 32-character text key encrypted for the merchant certificate', async () => {
+    const sim = await simulator();
+    await seed(sim);
+    for (const [extra, gzip] of [['', false], ['&tar_type=GZIP', true]] as const) {
+      const apply = await call(sim, 'GET', query(extra));
+      expect(apply.status).toBe(200);
+      expect(verifiesSigned(sim, (n) => apply.headers.get(n) ?? '', apply.raw)).toBe(true);
+      expect(Object.keys(apply.json)).toEqual(['download_bill_count', 'download_bill_list']);
+      const list = apply.json.download_bill_list as Part[];
+      expect(apply.json.download_bill_count).toBe(1);
+      expect(Object.keys(list[0])).toEqual(['bill_sequence', 'hash_type', 'hash_value', 'download_url', 'encrypt_key', 'nonce']);
+      expect(list[0]).toMatchObject({ bill_sequence: 1, hash_type: 'SHA1', nonce: expect.stringMatching(/^[0-9A-Za-z]{12}$/) });
+      expect(String(list[0].download_url).includes('&tartype=gzip')).toBe(gzip);
+
+      const file = await call(sim, 'GET', target(list[0].download_url));
+      expect(file.status).toBe(200);
+      expect(file.headers.get('content-type')).toBe('application/octet-stream');
+      expect([...file.headers.keys()].filter((k) => k.startsWith('wechatpay-'))).toEqual([]);
+      const keyText = privateDecrypt({ key: sim.credentials.merchantPrivateKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(list[0].encrypt_key, 'base64')).toString('utf8');
+      expect(keyText).toMatch(/^[0-9A-Za-z]{32}$/);
+      const decrypted = decrypt(sim, list[0], file.raw);
+      const bill = gzip ? gunzipSync(decrypted) : decrypted;
+      expect(decrypted.subarray(0, 2).toString('hex')).toBe(gzip ? '1f8b' : 'efbb');
+      expect(sha1(bill)).toBe(list[0].hash_value);
+      const { rows, summary } = await parseFundFlowBill(bill).collect();
+      expect(rows.map((r) => r.flow_no)).toEqual(sim.subMerchantFundFlowBillRows(YESTERDAY, SUB).map((r) => r.flow_no));
+      expect(rows.map((r) => [r.business_type, r.amount.value])).toEqual([
+        ['交易', 10000], ['扣除交易手续费', 60], ['交易', 2550], ['扣除交易手续费', 15], ['交易', 999], ['扣除交易手续费', 6], ['退款', 1000],
+      ]);
+      expect(summary).toMatchObject({ total_count: 7, income_count: 3, income_amount: { value: 13549 } });
+    }
+    // SUB2's bill has SUB2's money only, its balances running from its own first event.
+    const other = (await call(sim, 'GET', query('', SUB2))).json.download_bill_list as Part[];
+    const rows = (await parseFundFlowBill(decrypt(sim, other[0], (await call(sim, 'GET', target(other[0].download_url))).raw)).collect()).rows;
+    expect(rows.map((r) => [r.amount.value, r.balance.value])).toEqual([[4000, 4000], [24, 3976]]);
+  });
+
+  it('splits into files of at most maxPartBytes (after a line break, or exactly with splitAt byte), each with its own key and nonce', async () => {
+    for (const [splitAt, max] of [['line', 400], ['byte', 160]] as const) {
+      const sim = await simulator({ encryptedBill: { maxPartBytes: max, splitAt } });
+      await seed(sim);
+      const apply = await call(sim, 'GET', query('&tar_type=GZIP'));
+      const list = apply.json.download_bill_list as Part[];
+      expect(apply.json.download_bill_count).toBe(list.length);
+      expect(list.length).toBeGreaterThan(2);
+      expect(list.map((p) => p.bill_sequence)).toEqual(list.map((_, i) => i + 1));
+      expect(new Set(list.map((p) => p.nonce)).size).toBe(list.length);
+      const parts: Buffer[] = [];
+      for (const p of list) {
+        const bytes = gunzipSync(decrypt(sim, p, (await call(sim, 'GET', target(p.download_url))).raw));
+        expect(sha1(bytes)).toBe(p.hash_value);
+        expect(bytes.length).toBeLessThanOrEqual(max);
+        parts.push(bytes);
+      }
+      if (splitAt === 'line') expect(parts.every((b) => b.at(-1) === 0x0a)).toBe(true);
+      else expect(parts.slice(0, -1).every((b) => b.length === max)).toBe(true);
+      const { rows } = await parseFundFlowBill(Buffer.concat(parts)).collect();
+      expect(rows.map((r) => r.flow_no)).toEqual(sim.subMerchantFundFlowBillRows(YESTERDAY, SUB).map((r) => r.flow_no));
+    }
+  });
+
+  it.each<[string, SimulatorOptions['encryptedBill'], NonNullable<Parameters<typeof decrypt>[3]>]>([
+    ['a raw 32-byte key', { keyEncoding: 'raw' }, {}],
+    ['a Base64 key', { keyEncoding: 'base64' }, { key: (p) => Buffer.from(p.toString('utf8'), 'base64') }],
+    ['the tag first', { tagPosition: 'start' }, { tag: 'start' }],
+    ['an AAD', { associatedData: 'fundflowbill' }, { aad: 'fundflowbill' }],
+  ])('UNVERIFIED details are configurable: %s', async (_name, encryptedBill, how) => {
+    const sim = await simulator({ encryptedBill });
+    await seed(sim);
+    const [part] = (await call(sim, 'GET', query())).json.download_bill_list as Part[];
+    const file = (await call(sim, 'GET', target(part.download_url))).raw;
+    expect(sha1(decrypt(sim, part, file, how))).toBe(part.hash_value);
+    expect(() => decrypt(sim, part, file, how.aad ? {} : { ...how, tag: how.tag === 'start' ? 'end' : 'start' })).toThrow();
+  });
+
+  it('flipBillByte corrupts the ciphertext: AES-GCM authentication fails', async () => {
+    const sim = await simulator();
+    await seed(sim);
+    const [part] = (await call(sim, 'GET', query())).json.download_bill_list as Part[];
+    sim.faults.next({ path: '/v3/billdownload/file', flipBillByte: true });
+    const bad = (await call(sim, 'GET', target(part.download_url))).raw;
+    expect(() => decrypt(sim, part, bad)).toThrow(/authenticate/);
+  });
+
+  it.each<[string, string, number, string, string | undefined]>([
+    ['missing sub_mchid', `bill_date=${YESTERDAY}&account_type=BASIC&algorithm=AEAD_AES_256_GCM`, 400, 'PARAM_ERROR', '/sub_mchid'],
+    ['missing bill_date', `sub_mchid=${SUB}&account_type=BASIC&algorithm=AEAD_AES_256_GCM`, 400, 'PARAM_ERROR', '/bill_date'],
+    ['missing account_type', `sub_mchid=${SUB}&bill_date=${YESTERDAY}&algorithm=AEAD_AES_256_GCM`, 400, 'PARAM_ERROR', '/account_type'],
+    ['missing algorithm', `sub_mchid=${SUB}&bill_date=${YESTERDAY}&account_type=BASIC`, 400, 'PARAM_ERROR', '/algorithm'],
+    ['unknown account_type', `sub_mchid=${SUB}&bill_date=${YESTERDAY}&account_type=ALL&algorithm=AEAD_AES_256_GCM`, 400, 'PARAM_ERROR', '/account_type'],
+    ['unknown algorithm', `sub_mchid=${SUB}&bill_date=${YESTERDAY}&account_type=BASIC&algorithm=AES_GCM`, 400, 'PARAM_ERROR', '/algorithm'],
+    ['bad bill_date', `sub_mchid=${SUB}&bill_date=2024-02-30&account_type=BASIC&algorithm=AEAD_AES_256_GCM`, 400, 'PARAM_ERROR', '/bill_date'],
+    ['lower-case tar_type', `sub_mchid=${SUB}&bill_date=${YESTERDAY}&account_type=BASIC&algorithm=AEAD_AES_256_GCM&tar_type=gzip`, 400, 'PARAM_ERROR', '/tar_type'],
+    ['unknown parameter', `sub_mchid=${SUB}&bill_date=${YESTERDAY}&account_type=BASIC&algorithm=AEAD_AES_256_GCM&bill_type=ALL`, 400, 'PARAM_ERROR', '/bill_type'],
+    ['today', `sub_mchid=${SUB}&bill_date=${beijingDate(new Date(NOON))}&account_type=BASIC&algorithm=AEAD_AES_256_GCM`, 400, 'INVALID_REQUEST', '/bill_date'],
+    ['unknown sub_mchid', `sub_mchid=1900000000&bill_date=${YESTERDAY}&account_type=BASIC&algorithm=AEAD_AES_256_GCM`, 400, 'MCH_NOT_EXISTS', undefined],
+    ['unauthorized sub_mchid', `sub_mchid=1900000199&bill_date=${YESTERDAY}&account_type=BASIC&algorithm=AEAD_AES_256_GCM`, 403, 'NO_AUTH', undefined],
+    ['the provider itself', `sub_mchid=1230000109&bill_date=${YESTERDAY}&account_type=BASIC&algorithm=AEAD_AES_256_GCM`, 400, 'INVALID_REQUEST', undefined],
+    ['DEPOSIT (accepted, empty)', `sub_mchid=${SUB}&bill_date=${YESTERDAY}&account_type=DEPOSIT&algorithm=AEAD_AES_256_GCM`, 400, 'NO_STATEMENT_EXIST', undefined],
+    ['SM4_GCM [the simulator cannot encrypt it]', `sub_mchid=${SUB}&bill_date=${YESTERDAY}&account_type=BASIC&algorithm=SM4_GCM`, 400, 'INVALID_REQUEST', '/algorithm'],
+  ])('refuses %s', async (_name, q, status, code, field) => {
+    const sim = await simulator();
+    await paid(sim, 100, NOON - DAY);
+    const r = await call(sim, 'GET', `/v3/bill/sub-merchant-fundflowbill?${q}`);
+    expect([r.status, r.json.code]).toEqual([status, code]);
+    if (field) expect(r.json.detail).toMatchObject({ field, location: 'query' });
+    if (code === 'PARAM_ERROR') expect(String(r.json.message)).toContain(field!);
+  });
+
+  it('rejects invalid encryptedBill options at start', async () => {
+    await expect(WechatPaySimulator.start({ encryptedBill: { keyEncoding: 'hex' as 'raw', maxPartBytes: 0, tagPosition: 'middle' as 'end' } })).rejects.toThrow(
+      /keyEncoding.*tagPosition.*maxPartBytes/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { WechatPayError } from '../core/errors/wechat-pay.errors';
+import { WechatPayDecryptionError, WechatPayError } from '../core/errors/wechat-pay.errors';
 
 /**
  * A downloaded bill does not follow WeChat Pay's bill format. `line` is 1-based (the header is line 1);
@@ -39,5 +39,33 @@ export class WechatPayBillWriteError extends WechatPayError {
     super(
       `Cannot write WeChat Pay bill${row === undefined ? '' : ` row ${row}`}, field ${field}: ${problem}`,
     );
+  }
+}
+
+/** Why a file of an encrypted bill (spec §7.4) could not be decrypted. */
+export type WechatPayBillDecryptionFailure =
+  /** The bill was applied for with an algorithm this package cannot decrypt (SM4_GCM). */
+  | 'UNSUPPORTED_ALGORITHM'
+  /** `encrypt_key` does not decrypt with the merchant private key (RSA-OAEP-SHA1). */
+  | 'KEY_DECRYPTION_FAILED'
+  /** `encrypt_key` decrypts, but not to a 32-byte AES key in any accepted form. */
+  | 'INVALID_KEY'
+  /** The downloaded file is shorter than a GCM tag, or its nonce is empty. */
+  | 'MALFORMED'
+  /** AES-GCM authentication failed: the file was altered or corrupted, or key, nonce or AAD do not match it. */
+  | 'AUTHENTICATION_FAILED';
+
+/**
+ * A file of an encrypted bill could not be decrypted. A `WechatPayDecryptionError`, so one catch covers both; the
+ * message names the file (`billSequence`) and the cause, never a key or any bill content.
+ */
+export class WechatPayBillDecryptionError extends WechatPayDecryptionError {
+  constructor(
+    public readonly reason: WechatPayBillDecryptionFailure,
+    /** `bill_sequence` of the file, when the problem concerns one file. */
+    public readonly billSequence: number | undefined,
+    message: string,
+  ) {
+    super(message);
   }
 }

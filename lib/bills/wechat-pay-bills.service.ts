@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
-import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { WECHAT_PAY_CONFIG } from '../wechat-partner-pay.constants';
 import type { ResolvedWechatPayConfig } from '../core/config/resolve-config';
+import { rsaOaepDecryptBytes } from '../core/crypto/rsa-oaep';
 import {
   WechatPayError,
   WechatPayValidationError,
@@ -14,8 +15,23 @@ import {
 } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../core/http/wechat-pay.client';
 import { beijingDate } from '../core/time';
+import { WechatPayBillDecryptionError } from './bill-errors';
 import { type FundFlowBillParseResult, parseFundFlowBill, parseTradeBill, type TradeBillParseResult } from './bill-parser';
+import type {
+  EncryptedBillPart,
+  SubMerchantFundFlowBillInfo,
+  SubMerchantFundFlowBillQuery,
+} from './dto/sub-merchant-fund-flow-bill.dto';
 import type { TradeBillType } from './dto/trade-bill.dto';
+import {
+  type AuthenticatedBillFile,
+  authenticateBillFile,
+  BILL_KEY_LENGTH,
+  BILL_TAG_LENGTH,
+  type BillFileCipher,
+  billKeyFromPlaintext,
+  decryptBillWindows,
+} from './encrypted-bill';
 
 /** Query of `GET /v3/bill/tradebill`. */
 export interface TradeBillQuery {
@@ -43,17 +59,39 @@ export interface BillDownloadInfo {
   tar_type?: 'GZIP';
 }
 
+/** Options of the encrypted sub-merchant fund-flow bill download. */
+export interface EncryptedBillDownloadOptions {
+  /**
+   * Additional authenticated data of the files' AES-GCM encryption. WeChat Pay documents none [UNVERIFIED], so the
+   * default is empty; set it only if WeChat Pay turns out to use one.
+   */
+  associatedData?: string;
+}
+
 /** The downloaded bill's SHA1 differs from `hash_value`: the file is corrupt or was altered. */
 export class WechatPayBillHashMismatchError extends WechatPayError {
   constructor(
     public readonly expected: string,
     public readonly actual: string,
+    /** `bill_sequence` of the file of an encrypted bill; undefined for the single-file bills. */
+    public readonly billSequence?: number,
   ) {
     super(
-      `Bill hash mismatch: expected SHA1 ${expected}, got ${actual}; the download is corrupt, download it again`,
+      `Bill hash mismatch${billSequence === undefined ? '' : ` in file ${billSequence}`}: expected SHA1 ${expected}, ` +
+        `got ${actual}; the download is corrupt, download it again`,
     );
   }
 }
+
+/** One file of an encrypted bill, checked and with its AES key unwrapped. */
+interface EncryptedBillFile {
+  sequence: number;
+  url: string;
+  hash: string;
+  cipher: BillFileCipher;
+}
+
+const SHA1_HEX = /^[0-9A-Fa-f]{40}$/;
 
 /** Computes SHA1 of the bytes passing through and fails the stream at the end when it differs. */
 class HashCheck extends Transform {
@@ -174,14 +212,97 @@ export class WechatPayBillsService {
    * so `path` is never a half or corrupt file.
    */
   async downloadToFile(bill: BillDownloadInfo, path: string): Promise<void> {
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.part`;
-    try {
-      await pipelineAsync(await this.download(bill), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
-      await rename(tmp, path);
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw e;
+    return this.saveToFile(() => this.download(bill), path);
+  }
+
+  /**
+   * Applies for one sub-merchant's fund-flow bill (资金账单 of a 特约商户, spec §7.4). WeChat Pay answers with one or
+   * more encrypted files; `downloadSubMerchantFundFlowBill()` decrypts them. Only `AEAD_AES_256_GCM` is supported:
+   * `SM4_GCM` is refused with a `WechatPayValidationError` before anything is sent.
+   */
+  async applySubMerchantFundFlowBill(query: SubMerchantFundFlowBillQuery): Promise<SubMerchantFundFlowBillInfo> {
+    const problems: WechatPayFieldProblem[] = [];
+    if (typeof query?.sub_mchid !== 'string' || !/^\d{1,32}$/.test(query.sub_mchid)) {
+      problems.push({ field: 'sub_mchid', message: 'is required: the sub-merchant id (digits)' });
     }
+    const bill_date = this.billDate(query?.bill_date, problems);
+    // Only the shape: the list of accounts differs between sources (DEPOSIT), so WeChat Pay judges the value.
+    if (typeof query?.account_type !== 'string' || !/^[A-Z][A-Z_]{0,31}$/.test(query.account_type)) {
+      problems.push({ field: 'account_type', message: "is required: 'BASIC', 'OPERATION', 'FEES' or 'DEPOSIT'" });
+    }
+    const algorithm: unknown = query?.algorithm ?? 'AEAD_AES_256_GCM';
+    if (algorithm === 'SM4_GCM') {
+      problems.push({
+        field: 'algorithm',
+        message:
+          'only AEAD_AES_256_GCM is supported: SM4_GCM (national cryptography) needs an SM4-GCM cipher that ' +
+          'Node.js does not have; apply with AEAD_AES_256_GCM',
+      });
+    } else if (algorithm !== 'AEAD_AES_256_GCM') {
+      problems.push({ field: 'algorithm', message: "must be 'AEAD_AES_256_GCM' (the only supported algorithm) or omitted" });
+    }
+    this.checkTarType(query?.tar_type, problems);
+    if (problems.length) throw new WechatPayValidationError(problems, 'sub-merchant fund-flow bill query');
+    const res = await this.client.request<Omit<SubMerchantFundFlowBillInfo, 'algorithm' | 'tar_type'>>({
+      method: 'GET',
+      path: '/v3/bill/sub-merchant-fundflowbill',
+      query: [
+        ['sub_mchid', query.sub_mchid],
+        ['bill_date', bill_date],
+        ['account_type', query.account_type],
+        ['algorithm', 'AEAD_AES_256_GCM'],
+        ...(query.tar_type ? ([['tar_type', query.tar_type]] as const) : []),
+      ],
+    });
+    return { ...res.data, algorithm: 'AEAD_AES_256_GCM', tar_type: query.tar_type };
+  }
+
+  /**
+   * Downloads an encrypted sub-merchant fund-flow bill as one stream of its decrypted, uncompressed bytes: every
+   * file in `bill_sequence` order, concatenated.
+   *
+   * Each file is downloaded whole (signed GET, unsigned answer), its AES key unwrapped with the merchant private
+   * key, and it is checked completely before any of its bytes is emitted: the AES-GCM tag must verify, it must
+   * gunzip (GZIP) and the SHA1 of its uncompressed bytes must equal its `hash_value`. Then it is decrypted again
+   * window by window as the consumer reads, so memory holds one file's ciphertext, never its plaintext.
+   *
+   * Every key is unwrapped, and the first file downloaded and checked, before this resolves: with a single file
+   * (the usual case) every failure rejects this promise and the stream never errors. A later file is fetched when
+   * the previous one has been read; if it fails (`WechatPayBillDecryptionError`, `WechatPayBillHashMismatchError`,
+   * `WechatPayApiError` for an expired `download_url`) the stream errors before emitting any of it, so treat the
+   * rows as unconfirmed until the stream ended, as with `download()`. Read promptly: each `download_url` is valid
+   * for 5 minutes from the application; `downloadSubMerchantFundFlowBillToFile()` suits slow consumers.
+   */
+  async downloadSubMerchantFundFlowBill(
+    info: SubMerchantFundFlowBillInfo,
+    options: EncryptedBillDownloadOptions = {},
+  ): Promise<Readable> {
+    const files = this.encryptedBillFiles(info, options);
+    const gzip = info.tar_type === 'GZIP';
+    // The HTTP body being read, destroyed if the consumer stops early.
+    let body: Readable | undefined;
+    const track = (b: Readable): void => void (body = b);
+    const first = await this.fetchBillFile(files[0], gzip, track);
+    const fetchFile = (f: EncryptedBillFile): Promise<AuthenticatedBillFile> => this.fetchBillFile(f, gzip, track);
+    async function* bytes(): AsyncGenerator<Buffer, void, undefined> {
+      yield* billFilePlaintext(files[0], first, gzip);
+      for (const file of files.slice(1)) yield* billFilePlaintext(file, await fetchFile(file), gzip);
+    }
+    const out = Readable.from(bytes(), { objectMode: false });
+    out.once('close', () => body?.destroy());
+    return out;
+  }
+
+  /**
+   * Downloads an encrypted sub-merchant fund-flow bill into `path` (decrypted, uncompressed, files concatenated):
+   * written beside it and renamed only when every file decrypted and matched its hash.
+   */
+  async downloadSubMerchantFundFlowBillToFile(
+    info: SubMerchantFundFlowBillInfo,
+    path: string,
+    options: EncryptedBillDownloadOptions = {},
+  ): Promise<void> {
+    return this.saveToFile(() => this.downloadSubMerchantFundFlowBill(info, options), path);
   }
 
   /** Apply + download + parse a trade bill in one streaming call. */
@@ -192,6 +313,158 @@ export class WechatPayBillsService {
   /** Apply + download + parse a fund-flow bill in one streaming call. */
   async fundFlowBillRows(query: FundFlowBillQuery): Promise<FundFlowBillParseResult> {
     return parseFundFlowBill(await this.download(await this.applyFundFlowBill(query)));
+  }
+
+  /** Apply + download + decrypt + parse a sub-merchant's encrypted fund-flow bill in one streaming call. */
+  async subMerchantFundFlowBillRows(
+    query: SubMerchantFundFlowBillQuery,
+    options: EncryptedBillDownloadOptions = {},
+  ): Promise<FundFlowBillParseResult> {
+    const info = await this.applySubMerchantFundFlowBill(query);
+    return parseFundFlowBill(await this.downloadSubMerchantFundFlowBill(info, options));
+  }
+
+  /** Streams into a temporary file beside `path`, renamed to `path` only when the stream ended without error. */
+  private async saveToFile(open: () => Promise<Readable>, path: string): Promise<void> {
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.part`;
+    try {
+      await pipelineAsync(await open(), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+      await rename(tmp, path);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /**
+   * Checks an encrypted bill's answer and unwraps every file's AES key with the merchant private key (parsed once,
+   * at boot). Returns the files in `bill_sequence` order, which must run 1..n without a gap.
+   */
+  private encryptedBillFiles(info: SubMerchantFundFlowBillInfo, options: EncryptedBillDownloadOptions): EncryptedBillFile[] {
+    const what = 'sub-merchant fund-flow bill download';
+    if (!info || !Array.isArray(info.download_bill_list) || info.download_bill_list.length === 0) {
+      throw new WechatPayValidationError(
+        [{ field: 'download_bill_list', message: 'must be the non-empty list returned by applySubMerchantFundFlowBill()' }],
+        what,
+      );
+    }
+    const algorithm: unknown = info.algorithm ?? 'AEAD_AES_256_GCM';
+    if (algorithm !== 'AEAD_AES_256_GCM') {
+      throw new WechatPayBillDecryptionError(
+        'UNSUPPORTED_ALGORITHM',
+        undefined,
+        `Cannot decrypt a bill encrypted with ${String(algorithm).slice(0, 32)}: only AEAD_AES_256_GCM is supported`,
+      );
+    }
+    if (options.associatedData !== undefined && typeof options.associatedData !== 'string') {
+      throw new WechatPayValidationError([{ field: 'associatedData', message: 'must be a string' }], what);
+    }
+    const problems: WechatPayFieldProblem[] = [];
+    const list = info.download_bill_list;
+    list.forEach((p: EncryptedBillPart, i) => {
+      const at = `download_bill_list[${i}]`;
+      if (!p || typeof p !== 'object') return void problems.push({ field: at, message: 'must be an object' });
+      if (!Number.isInteger(p.bill_sequence) || p.bill_sequence < 1) {
+        problems.push({ field: `${at}.bill_sequence`, message: 'must be an integer from 1' });
+      }
+      if (p.hash_type !== undefined && String(p.hash_type).toUpperCase() !== 'SHA1') {
+        problems.push({ field: `${at}.hash_type`, message: 'must be SHA1, the only hash known' });
+      }
+      if (typeof p.hash_value !== 'string' || !SHA1_HEX.test(p.hash_value)) {
+        problems.push({ field: `${at}.hash_value`, message: 'must be a SHA1 (40 hex digits)' });
+      }
+      for (const field of ['download_url', 'encrypt_key', 'nonce'] as const) {
+        if (typeof p[field] !== 'string' || p[field] === '') problems.push({ field: `${at}.${field}`, message: 'must be a non-empty string' });
+      }
+    });
+    const sorted = problems.length ? [] : [...list].sort((a, b) => a.bill_sequence - b.bill_sequence);
+    if (sorted.some((p, i) => p.bill_sequence !== i + 1)) {
+      problems.push({
+        field: 'download_bill_list',
+        message: `bill_sequence must run from 1 to ${list.length} without gaps or repeats: a file is missing`,
+      });
+    }
+    if (typeof info.download_bill_count === 'number' && info.download_bill_count !== list.length) {
+      problems.push({
+        field: 'download_bill_count',
+        message: `is ${info.download_bill_count} but download_bill_list has ${list.length} files`,
+      });
+    }
+    if (problems.length) throw new WechatPayValidationError(problems, what);
+    const aad = Buffer.from(options.associatedData ?? '', 'utf8');
+    return sorted.map((p) => {
+      let plain: Buffer;
+      try {
+        plain = rsaOaepDecryptBytes(p.encrypt_key, this.config.privateKey);
+      } catch {
+        throw new WechatPayBillDecryptionError(
+          'KEY_DECRYPTION_FAILED',
+          p.bill_sequence,
+          `Bill file ${p.bill_sequence}: encrypt_key does not decrypt with the merchant private key (RSA-OAEP-SHA1); ` +
+            'the bill must be applied for and downloaded by this merchant (privateKey = its apiclient_key.pem)',
+        );
+      }
+      const found = billKeyFromPlaintext(plain);
+      // A copy: the key may be `plain` itself, which is wiped now that it has been read.
+      const key = found && Buffer.from(found);
+      const length = plain.length;
+      plain.fill(0);
+      if (!key) {
+        throw new WechatPayBillDecryptionError(
+          'INVALID_KEY',
+          p.bill_sequence,
+          `Bill file ${p.bill_sequence}: encrypt_key decrypts to ${length} bytes, which is not a ${BILL_KEY_LENGTH}-byte ` +
+            'AES-256 key (raw, 32-character text, 64 hex digits or Base64)',
+        );
+      }
+      return {
+        sequence: p.bill_sequence,
+        url: p.download_url,
+        hash: p.hash_value.toLowerCase(),
+        cipher: { key, nonce: Buffer.from(p.nonce, 'utf8'), aad },
+      };
+    });
+  }
+
+  /**
+   * Downloads one file of an encrypted bill whole and checks it completely (GCM tag, gzip, SHA1) without keeping
+   * any plaintext.
+   */
+  private async fetchBillFile(
+    file: EncryptedBillFile,
+    gzip: boolean,
+    track: (body: Readable) => void,
+  ): Promise<AuthenticatedBillFile> {
+    const body = await this.client.download(file.url);
+    track(body);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    const bytes = Buffer.concat(chunks);
+    chunks.length = 0;
+    if (bytes.length < BILL_TAG_LENGTH) {
+      throw new WechatPayBillDecryptionError(
+        'MALFORMED',
+        file.sequence,
+        `Bill file ${file.sequence}: ${bytes.length} bytes, shorter than the 16-byte AES-GCM tag; download it again`,
+      );
+    }
+    const authenticated = authenticateBillFile(file.cipher, bytes);
+    if (!authenticated) {
+      throw new WechatPayBillDecryptionError(
+        'AUTHENTICATION_FAILED',
+        file.sequence,
+        `Bill file ${file.sequence}: AES-256-GCM authentication failed: the download is corrupt or was altered, or ` +
+          'it does not belong to this encrypt_key and nonce; apply for the bill again',
+      );
+    }
+    let actual = authenticated.sha1;
+    if (gzip) {
+      const hash = createHash('sha1');
+      for await (const chunk of billFilePlaintext(file, authenticated, true)) hash.update(chunk);
+      actual = hash.digest('hex');
+    }
+    if (actual !== file.hash) throw new WechatPayBillHashMismatchError(file.hash, actual, file.sequence);
+    return authenticated;
   }
 
   /** `YYYY-MM-DD` of a Beijing day between 3 months ago and yesterday. */
@@ -232,5 +505,29 @@ export class WechatPayBillsService {
   private checkTarType(tar: unknown, problems: WechatPayFieldProblem[]): void {
     if (tar !== undefined && tar !== 'GZIP')
       problems.push({ field: 'tar_type', message: "must be 'GZIP' or omitted" });
+  }
+}
+
+/**
+ * The plaintext of an authenticated file, decrypted again window by window (and gunzipped with GZIP), so that the
+ * whole plaintext is never held in memory.
+ */
+async function* billFilePlaintext(
+  file: EncryptedBillFile,
+  authenticated: AuthenticatedBillFile,
+  gzip: boolean,
+): AsyncGenerator<Buffer, void, undefined> {
+  const windows = decryptBillWindows(file.cipher, authenticated.data, authenticated.tag);
+  if (!gzip) {
+    yield* windows;
+    return;
+  }
+  const gunzip = createGunzip();
+  pipeline(Readable.from(windows, { objectMode: false }), gunzip, () => undefined);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (e) {
+    if (e instanceof WechatPayError) throw e;
+    throw new WechatPayError(`Bill file ${file.sequence} is not valid gzip data after decryption: ${(e as Error).message}`);
   }
 }

@@ -14,7 +14,15 @@ export {
 export type { SimulatorCredentials, SimulatorPlatformCertificate, SimulatorSubMerchant, GenerateCredentialsOptions } from './simulator-credentials';
 export type { SimulatedOrder, SimulatedTradeState, SimulatorPayOptions, OrderBookState } from './simulator-orders';
 export type { SimulatedRefund, SimulatedRefundStatus, SimulatedRefundOutcome, CompleteRefundOptions } from './simulator-refunds';
-export type { SimulatorBillApplication, SimulatorTradeBillFilter, SimulatorFundFlowAccount } from './simulator-bills';
+export type {
+  SimulatorBillApplication,
+  SimulatorTradeBillFilter,
+  SimulatorFundFlowAccount,
+  SimulatorSubMerchantFundFlowAccount,
+  SimulatorEncryptedBillOptions,
+  SimulatorEncryptedBillApplication,
+  SimulatorEncryptedBillPart,
+} from './simulator-bills';
 export type { SimulatorFault, SimulatorFaults } from './simulator-faults';
 export { WECHAT_NOTIFICATION_RETRY_DELAYS_MS } from './simulator-notifier';
 export type { NotificationDelivery } from './simulator-notifier';

@@ -2,11 +2,16 @@
  * The simulator's bills (spec §7, §12.5): trade and fund-flow bills built from its own paid orders and refunds, in
  * WeChat's file format (through the package's bill writer), with the apply → 5-minute token → download flow,
  * SHA1 over the uncompressed bytes and the availability rules (before today, within 3 months, ready at 10:00
- * Beijing time on the next day, nothing to bill = NO_STATEMENT_EXIST).
+ * Beijing time on the next day, nothing to bill = NO_STATEMENT_EXIST). The sub-merchant fund-flow bill (§7.4) is the
+ * same fund-flow bill restricted to one sub-merchant, split into files that are each encrypted with their own key.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { type FundFlowBillWriterRow, type TradeBillWriterRow, writeFundFlowBill, writeTradeBill } from '../bills/bill-writer';
 import type { TradeBillType } from '../bills/dto/trade-bill.dto';
+import { aesGcmSeal } from '../core/crypto/aes-gcm';
+import { generateNonce } from '../core/crypto/nonce';
+import { rsaOaepEncrypt } from '../core/crypto/rsa-oaep';
 import { beijingDate, formatBeijingRfc3339, parseRfc3339 } from '../core/time';
 import { BILL_DOWNLOAD_PATH } from '../wechat-partner-pay.constants';
 import { SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
@@ -23,6 +28,29 @@ export interface SimulatorBillOptions {
   eol: '\r\n' | '\n';
   /** Beijing hour of D+1 from which the bill of day D can be applied for. */
   readyHour: number;
+  /** The encrypted sub-merchant fund-flow bill, defaults applied. */
+  encryption: Required<SimulatorEncryptedBillOptions>;
+}
+
+/**
+ * The wire details of the encrypted sub-merchant fund-flow bill (spec §7.4) that no source confirmed [UNVERIFIED],
+ * and the splitting into files. The defaults are the spec's assumption: tag appended, empty AAD.
+ */
+export interface SimulatorEncryptedBillOptions {
+  /**
+   * What `encrypt_key` encrypts: 'text' (default) 32 random `[0-9A-Za-z]` characters whose UTF-8 bytes are the AES
+   * key, like the APIv3 key (the Java SDK decrypts `encrypt_key` to a String); 'raw' 32 random bytes; 'base64' the
+   * Base64 text of 32 random bytes.
+   */
+  keyEncoding?: 'text' | 'raw' | 'base64';
+  /** AAD of each file's AES-256-GCM encryption. Default '' (none). */
+  associatedData?: string;
+  /** Where the 16-byte GCM tag goes in a file: 'end' (default, `ciphertext || tag` as in §3.1) or 'start'. */
+  tagPosition?: 'end' | 'start';
+  /** Uncompressed bytes per file at most: the bill is split into several files (`bill_sequence` 1..n). Default: one file. */
+  maxPartBytes?: number;
+  /** Where a file may end: 'line' (default: after the last line break that fits, if any) or 'byte' (exactly at `maxPartBytes`). */
+  splitAt?: 'line' | 'byte';
 }
 
 /** What the bill office needs from the simulator. */
@@ -34,6 +62,8 @@ export interface BillOfficeContext {
   order(subMchid: string, outTradeNo: string): SimulatedOrder | undefined;
   /** Throws MCH_NOT_EXISTS / NO_AUTH like the other endpoints. */
   checkSubMerchant(subMchid: string): void;
+  /** Public key of the merchant certificate (apiclient_cert.pem): encrypted bills' keys are encrypted with it. */
+  merchantPublicKey(): KeyObject;
   options: SimulatorBillOptions;
 }
 
@@ -44,11 +74,33 @@ export interface SimulatorBillApplication {
   download_url: string;
 }
 
+/** One encrypted file in the answer of `GET /v3/bill/sub-merchant-fundflowbill` (spec §7.4). */
+export interface SimulatorEncryptedBillPart {
+  bill_sequence: number;
+  hash_type: 'SHA1';
+  /** SHA1 of the file's original bytes: decrypted and uncompressed. */
+  hash_value: string;
+  download_url: string;
+  /** Base64 RSA-OAEP-SHA1 of the file's key, under the merchant certificate's public key. */
+  encrypt_key: string;
+  /** 12 `[0-9A-Za-z]` characters, used as UTF-8 bytes for AES-GCM. */
+  nonce: string;
+}
+
+/** The answer of `GET /v3/bill/sub-merchant-fundflowbill`. */
+export interface SimulatorEncryptedBillApplication {
+  download_bill_count: number;
+  download_bill_list: SimulatorEncryptedBillPart[];
+}
+
 /** A file behind a download token. */
 export interface SimulatorBillFile {
-  /** The uncompressed bill. */
+  /** The uncompressed bill; for an encrypted bill, the encrypted file exactly as served. */
   bytes: Buffer;
+  /** Gzip `bytes` when serving them (never for an encrypted file, which was gzipped before encryption). */
   gzip: boolean;
+  /** An encrypted file (application/octet-stream). */
+  encrypted: boolean;
   /** The merchant that applied: the only one allowed to download. */
   mchid: string;
   expiresAt: number;
@@ -64,6 +116,9 @@ export interface SimulatorTradeBillFilter {
 
 /** Fund-flow account (spec §7.2). */
 export type SimulatorFundFlowAccount = 'BASIC' | 'OPERATION' | 'FEES';
+
+/** Fund-flow account of a sub-merchant (spec §7.4); DEPOSIT is accepted and, like OPERATION, empty. */
+export type SimulatorSubMerchantFundFlowAccount = SimulatorFundFlowAccount | 'DEPOSIT';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -82,10 +137,36 @@ function successAt(order: SimulatedOrder): number {
   return parseRfc3339(order.successTime ?? '')?.getTime() ?? order.createdAt;
 }
 
+function sha1(bytes: Buffer): string {
+  return createHash('sha1').update(bytes).digest('hex');
+}
+
+/**
+ * Cuts a bill into files of at most `max` bytes: after the last line break that fits ('line', when there is one) or
+ * exactly at `max` ('byte', which may cut a UTF-8 character in two). The files concatenated are the bill.
+ */
+function splitBill(bill: Buffer, max: number, at: 'line' | 'byte'): Buffer[] {
+  const parts: Buffer[] = [];
+  let start = 0;
+  while (bill.length - start > max) {
+    let end = start + max;
+    if (at === 'line') {
+      const nl = bill.lastIndexOf(0x0a, end - 1);
+      if (nl >= start) end = nl + 1;
+    }
+    parts.push(bill.subarray(start, end));
+    start = end;
+  }
+  parts.push(bill.subarray(start));
+  return parts;
+}
+
 /** One movement of money of the fund-flow bill, before balances are computed. */
 interface FundFlowEvent {
   at: number;
   kind: 1 | 2 | 3;
+  /** Whose money moved. */
+  subMchid: string;
   accounts: readonly SimulatorFundFlowAccount[];
   row: Omit<FundFlowBillWriterRow, 'balance' | 'flow_no' | 'accounting_time'>;
 }
@@ -116,6 +197,34 @@ export class SimulatorBillOffice {
     if (!rows.length) throw new SimulatorHttpError(SIMULATOR_ERRORS.NO_STATEMENT_EXIST);
     const { bom, eol } = this.ctx.options;
     return this.issue(Buffer.from(writeFundFlowBill(rows, { bom, eol }), 'utf8'), q.tar_type === 'GZIP', mchid);
+  }
+
+  /**
+   * GET /v3/bill/sub-merchant-fundflowbill (spec §7.4): the sub-merchant's fund-flow bill, split into files of at most
+   * `maxPartBytes` uncompressed bytes, each gzipped (GZIP) then AES-256-GCM encrypted with a fresh key and nonce; the
+   * key is RSA-OAEP-SHA1 encrypted with the merchant certificate's public key. `hash_value` is the SHA1 of the file's
+   * uncompressed bytes.
+   */
+  applySubMerchantFundFlowBill(query: URLSearchParams, mchid: string): SimulatorEncryptedBillApplication {
+    const q = validateBillQuery('subfundflow', query);
+    const sub = q.sub_mchid as string;
+    this.ctx.checkSubMerchant(sub);
+    const billDate = this.checkBillDate(q.bill_date as string);
+    const rows = this.fundFlowBillRows(billDate, q.account_type as SimulatorSubMerchantFundFlowAccount, sub);
+    if (!rows.length) throw new SimulatorHttpError(SIMULATOR_ERRORS.NO_STATEMENT_EXIST);
+    if (q.algorithm === 'SM4_GCM') {
+      throw new SimulatorHttpError(SIMULATOR_ERRORS.BILL_SM4_UNSUPPORTED, undefined, {
+        field: '/algorithm',
+        value: q.algorithm,
+        issue: 'SM4_GCM is not available in the simulator',
+        location: 'query',
+      });
+    }
+    const { bom, eol, encryption } = this.ctx.options;
+    const bill = Buffer.from(writeFundFlowBill(rows, { bom, eol }), 'utf8');
+    const gzip = q.tar_type === 'GZIP';
+    const list = splitBill(bill, encryption.maxPartBytes, encryption.splitAt).map((part, i) => this.encryptedPart(part, i + 1, gzip, mchid));
+    return { download_bill_count: list.length, download_bill_list: list };
   }
 
   /** GET /v3/billdownload/file?token=…: the file, for the merchant that applied, within 5 minutes. */
@@ -150,14 +259,15 @@ export class SimulatorBillOffice {
   }
 
   /**
-   * The rows of the provider's fund-flow bill of a day. A deliberately simple model: BASIC has payments (收入),
-   * their fees and refunds (支出); FEES only the fees; OPERATION nothing. Balances run from the first event ever.
+   * The rows of the provider's fund-flow bill of a day, or of one sub-merchant's (`subMchid`). A deliberately simple
+   * model: BASIC has payments (收入), their fees and refunds (支出); FEES only the fees; OPERATION (and DEPOSIT)
+   * nothing. Balances run from the first event ever (of that sub-merchant).
    */
-  fundFlowBillRows(billDate: string, account: SimulatorFundFlowAccount = 'BASIC'): FundFlowBillWriterRow[] {
+  fundFlowBillRows(billDate: string, account: SimulatorSubMerchantFundFlowAccount = 'BASIC', subMchid?: string): FundFlowBillWriterRow[] {
     let balance = 0;
     const out: FundFlowBillWriterRow[] = [];
     for (const e of this.fundFlowEvents()) {
-      if (!e.accounts.includes(account)) continue;
+      if (account === 'DEPOSIT' || !e.accounts.includes(account) || (subMchid !== undefined && e.subMchid !== subMchid)) continue;
       balance += e.row.income_type === '收入' ? e.row.amount : -e.row.amount;
       const day = beijingDate(new Date(e.at));
       if (day !== billDate) continue;
@@ -168,15 +278,41 @@ export class SimulatorBillOffice {
 
   /** Keeps the file for 5 minutes behind a fresh token; answers with its SHA1 (of the uncompressed bytes). */
   private issue(bytes: Buffer, gzip: boolean, mchid: string): SimulatorBillApplication {
+    return { hash_type: 'SHA1', hash_value: sha1(bytes), download_url: this.store({ bytes, gzip, encrypted: false }, mchid, gzip) };
+  }
+
+  /** Keeps a file for 5 minutes behind a fresh token; returns its download_url. */
+  private store(file: Pick<SimulatorBillFile, 'bytes' | 'gzip' | 'encrypted'>, mchid: string, gzipped: boolean): string {
     const now = this.ctx.clock();
     for (const [token, f] of this.files) if (now >= f.expiresAt) this.files.delete(token);
     const token = randomBytes(48).toString('base64url');
-    this.files.set(token, { bytes, gzip, mchid, expiresAt: now + TOKEN_VALIDITY_MS });
+    this.files.set(token, { ...file, mchid, expiresAt: now + TOKEN_VALIDITY_MS });
+    // JAVA's QueryBillEntity shows the `&tartype=gzip` form; the token alone decides what is served.
+    return `${this.ctx.baseUrl()}${BILL_DOWNLOAD_PATH}?token=${token}${gzipped ? '&tartype=gzip' : ''}`;
+  }
+
+  /** Encrypts one file of a sub-merchant fund-flow bill with a fresh key, as configured (the UNVERIFIED details). */
+  private encryptedPart(bytes: Buffer, sequence: number, gzip: boolean, mchid: string): SimulatorEncryptedBillPart {
+    const o = this.ctx.options.encryption;
+    let key: Buffer;
+    let wrapped: Buffer;
+    if (o.keyEncoding === 'text') {
+      key = Buffer.from(generateNonce(32), 'utf8');
+      wrapped = key;
+    } else {
+      key = randomBytes(32);
+      wrapped = o.keyEncoding === 'raw' ? key : Buffer.from(key.toString('base64'), 'utf8');
+    }
+    const nonce = generateNonce(12);
+    const { ciphertext, tag } = aesGcmSeal(key, Buffer.from(nonce, 'utf8'), Buffer.from(o.associatedData, 'utf8'), gzip ? gzipSync(bytes) : bytes);
+    const file = o.tagPosition === 'end' ? Buffer.concat([ciphertext, tag]) : Buffer.concat([tag, ciphertext]);
     return {
+      bill_sequence: sequence,
       hash_type: 'SHA1',
-      hash_value: createHash('sha1').update(bytes).digest('hex'),
-      // JAVA's QueryBillEntity shows the `&tartype=gzip` form; the token alone decides what is served.
-      download_url: `${this.ctx.baseUrl()}${BILL_DOWNLOAD_PATH}?token=${token}${gzip ? '&tartype=gzip' : ''}`,
+      hash_value: sha1(bytes),
+      download_url: this.store({ bytes: file, gzip: false, encrypted: true }, mchid, gzip),
+      encrypt_key: rsaOaepEncrypt(wrapped, this.ctx.merchantPublicKey()),
+      nonce,
     };
   }
 
@@ -258,15 +394,15 @@ export class SimulatorBillOffice {
     for (const o of this.ctx.orders()) {
       if (!isPaid(o) || !o.transactionId) continue;
       const at = successAt(o);
-      events.push({ at, kind: 1, accounts: ['BASIC'], row: { ...base, business_no: o.transactionId, business_name: '交易收款', business_type: '交易', income_type: '收入', amount: o.amount.total, remark: o.outTradeNo } });
+      events.push({ at, kind: 1, subMchid: o.subMchid, accounts: ['BASIC'], row: { ...base, business_no: o.transactionId, business_name: '交易收款', business_type: '交易', income_type: '收入', amount: o.amount.total, remark: o.outTradeNo } });
       const fee = Math.round(o.amount.total * this.ctx.options.feeRate);
       if (fee > 0) {
-        events.push({ at, kind: 2, accounts: ['BASIC', 'FEES'], row: { ...base, business_no: o.transactionId, business_name: '交易手续费', business_type: '扣除交易手续费', income_type: '支出', amount: fee, remark: o.outTradeNo } });
+        events.push({ at, kind: 2, subMchid: o.subMchid, accounts: ['BASIC', 'FEES'], row: { ...base, business_no: o.transactionId, business_name: '交易手续费', business_type: '扣除交易手续费', income_type: '支出', amount: fee, remark: o.outTradeNo } });
       }
     }
     for (const r of this.ctx.refunds()) {
       if (r.status === 'CLOSED') continue;
-      events.push({ at: r.createdAt, kind: 3, accounts: ['BASIC'], row: { ...base, business_no: r.refundId, business_name: '退款', business_type: '退款', income_type: '支出', amount: r.amount.refund, remark: r.outRefundNo } });
+      events.push({ at: r.createdAt, kind: 3, subMchid: r.subMchid, accounts: ['BASIC'], row: { ...base, business_no: r.refundId, business_name: '退款', business_type: '退款', income_type: '支出', amount: r.amount.refund, remark: r.outRefundNo } });
     }
     return events.sort((a, b) => a.at - b.at || a.kind - b.kind);
   }

@@ -78,6 +78,14 @@ export const SIMULATOR_ERRORS = {
     verified: false,
   },
   BILL_NO_AUTH: { status: 403, code: 'NO_AUTH', internalCode: 268443701, message: '无权下载此账单 (the download_url was applied for by another merchant)', verified: false },
+  // The simulator's own limit, not WeChat Pay's behaviour: WeChat Pay answers SM4_GCM with SM4-encrypted files (spec §7.4).
+  BILL_SM4_UNSUPPORTED: {
+    status: 400,
+    code: 'INVALID_REQUEST',
+    internalCode: 268435461,
+    message: '模拟器不支持SM4_GCM (the simulator cannot encrypt bills with SM4_GCM: Node.js has no SM4-GCM cipher; apply with AEAD_AES_256_GCM)',
+    verified: false,
+  },
 } as const satisfies Record<string, SimulatorErrorDefinition>;
 
 /** Name of an entry of `SIMULATOR_ERRORS`. */

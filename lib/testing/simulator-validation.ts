@@ -168,10 +168,21 @@ const REFUND_SCHEMA: Rule = {
 const BILL_DATE: Rule = { type: 'string', required: true, pattern: /^\d{4}-\d{2}-\d{2}$/, issue: 'must be a date YYYY-MM-DD' };
 const TAR_TYPE: Rule = { type: 'string', enum: ['GZIP'] };
 
-/** Query parameters of the two bill endpoints (spec §7.1, §7.2). */
-const BILL_QUERIES: Record<'trade' | 'fundflow', Record<string, Rule>> = {
+/** Which bill endpoint a query is for. */
+export type BillQueryKind = 'trade' | 'fundflow' | 'subfundflow';
+
+/** Query parameters of the bill endpoints (spec §7.1, §7.2, §7.4). Required ones are checked in this order. */
+const BILL_QUERIES: Record<BillQueryKind, Record<string, Rule>> = {
   trade: { bill_date: BILL_DATE, sub_mchid: str(1, 32), bill_type: { type: 'string', enum: ['ALL', 'SUCCESS', 'REFUND'] }, tar_type: TAR_TYPE },
   fundflow: { bill_date: BILL_DATE, account_type: { type: 'string', enum: ['BASIC', 'OPERATION', 'FEES'] }, tar_type: TAR_TYPE },
+  subfundflow: {
+    sub_mchid: str(1, 32, true),
+    bill_date: BILL_DATE,
+    // DEPOSIT is listed by IMSITE only (spec §7.4); accepted.
+    account_type: { type: 'string', required: true, enum: ['BASIC', 'OPERATION', 'FEES', 'DEPOSIT'] },
+    algorithm: { type: 'string', required: true, enum: ['AEAD_AES_256_GCM', 'SM4_GCM'] },
+    tar_type: TAR_TYPE,
+  },
 };
 
 const CLOSE_SCHEMA: Rule = { type: 'object', required: true, fields: { sp_mchid: str(1, 32, true), sub_mchid: str(1, 32, true) } };
@@ -282,10 +293,11 @@ export function validateRefundBody(body: unknown): void {
 }
 
 /**
- * Validates the query of `GET /v3/bill/tradebill` or `/v3/bill/fundflowbill`: known parameters only, each well
- * formed. Returns them as a record (date range and readiness are business rules checked by the bill office).
+ * Validates the query of `GET /v3/bill/tradebill`, `/v3/bill/fundflowbill` or `/v3/bill/sub-merchant-fundflowbill`:
+ * known parameters only, each well formed. Returns them as a record (date range, readiness and the sub-merchant are
+ * business rules checked by the bill office).
  */
-export function validateBillQuery(kind: 'trade' | 'fundflow', query: URLSearchParams): Record<string, string | undefined> {
+export function validateBillQuery(kind: BillQueryKind, query: URLSearchParams): Record<string, string | undefined> {
   const record: Record<string, string> = {};
   for (const [k, v] of query) if (!(k in record)) record[k] = v;
   check({ type: 'object', required: true, fields: BILL_QUERIES[kind] }, record, '', 'query');

@@ -28,7 +28,14 @@ import {
 } from './simulator-credentials';
 import { errorForStatus, SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
 import { type SimulatorFault, SimulatorFaults } from './simulator-faults';
-import { SimulatorBillOffice, type SimulatorBillApplication, type SimulatorFundFlowAccount, type SimulatorTradeBillFilter } from './simulator-bills';
+import {
+  SimulatorBillOffice,
+  type SimulatorBillApplication,
+  type SimulatorEncryptedBillOptions,
+  type SimulatorFundFlowAccount,
+  type SimulatorSubMerchantFundFlowAccount,
+  type SimulatorTradeBillFilter,
+} from './simulator-bills';
 import { type NotificationDelivery, type NotificationJob, SimulatorNotifier } from './simulator-notifier';
 import { type OrderBookState, type SimulatedOrder, SimulatorOrderBook, type SimulatorPayOptions } from './simulator-orders';
 import { type CompleteRefundOptions, type SimulatedRefund, SimulatorRefundBook } from './simulator-refunds';
@@ -98,6 +105,12 @@ export interface SimulatorOptions {
   billEol?: '\r\n' | '\n';
   /** Beijing hour of day D+1 from which the bill of day D exists (STATEMENT_CREATING before). Default 10. */
   billReadyHour?: number;
+  /**
+   * The encrypted sub-merchant fund-flow bill (`GET /v3/bill/sub-merchant-fundflowbill`): its UNVERIFIED wire details
+   * (key encoding, AAD, tag position) and splitting into several files. Defaults: text key, empty AAD, tag at the
+   * end, one file.
+   */
+  encryptedBill?: SimulatorEncryptedBillOptions;
 }
 
 /** Orders and refunds as JSON, for `--state-file`. */
@@ -131,8 +144,8 @@ interface ApiAnswer {
   status: number;
   /** Exact body ('' for 204). */
   body: string;
-  /** A bill download: sent as a file, unsigned (spec §7.3), gzipped when applied with GZIP. */
-  file?: { bytes: Buffer; gzip: boolean };
+  /** A bill download: sent as a file, unsigned (spec §7.3), gzipped when applied with GZIP; or an encrypted file. */
+  file?: { bytes: Buffer; gzip: boolean; encrypted: boolean };
   internalCode: number;
   code?: string;
   /** Sign with this key mode regardless of the request (certificates are signed with the newest certificate). */
@@ -198,6 +211,17 @@ function checkOptions(o: SimulatorOptions): void {
   if (o.feeRate !== undefined && !(o.feeRate >= 0 && o.feeRate < 1)) problems.push('feeRate must be in [0, 1), e.g. 0.006');
   if (o.billEol !== undefined && o.billEol !== '\r\n' && o.billEol !== '\n') problems.push("billEol must be '\\r\\n' or '\\n'");
   if (o.billReadyHour !== undefined && !(Number.isInteger(o.billReadyHour) && o.billReadyHour >= 0 && o.billReadyHour <= 23)) problems.push('billReadyHour must be an integer 0..23');
+  const e = o.encryptedBill;
+  if (e !== undefined) {
+    if (typeof e !== 'object' || e === null) problems.push('encryptedBill must be an object');
+    else {
+      if (e.keyEncoding !== undefined && !['text', 'raw', 'base64'].includes(e.keyEncoding)) problems.push("encryptedBill.keyEncoding must be 'text', 'raw' or 'base64'");
+      if (e.associatedData !== undefined && typeof e.associatedData !== 'string') problems.push('encryptedBill.associatedData must be a string');
+      if (e.tagPosition !== undefined && e.tagPosition !== 'end' && e.tagPosition !== 'start') problems.push("encryptedBill.tagPosition must be 'end' or 'start'");
+      if (e.maxPartBytes !== undefined && !(Number.isInteger(e.maxPartBytes) && e.maxPartBytes >= 1)) problems.push('encryptedBill.maxPartBytes must be an integer >= 1');
+      if (e.splitAt !== undefined && e.splitAt !== 'line' && e.splitAt !== 'byte') problems.push("encryptedBill.splitAt must be 'line' or 'byte'");
+    }
+  }
   if (problems.length) throw new Error(`Invalid simulator options: ${problems.join('; ')}`);
 }
 
@@ -304,7 +328,20 @@ export class WechatPaySimulator {
       refunds: () => this.refundBook.list(),
       order: (sub, no) => this.book.lookup(sub, { outTradeNo: no }),
       checkSubMerchant: (sub) => void this.book.checkSubMerchant(sub),
-      options: { feeRate: options.feeRate ?? 0.006, bom: options.billBom ?? true, eol: options.billEol ?? '\r\n', readyHour: options.billReadyHour ?? 10 },
+      merchantPublicKey: () => merchantCert.publicKey,
+      options: {
+        feeRate: options.feeRate ?? 0.006,
+        bom: options.billBom ?? true,
+        eol: options.billEol ?? '\r\n',
+        readyHour: options.billReadyHour ?? 10,
+        encryption: {
+          keyEncoding: options.encryptedBill?.keyEncoding ?? 'text',
+          associatedData: options.encryptedBill?.associatedData ?? '',
+          tagPosition: options.encryptedBill?.tagPosition ?? 'end',
+          maxPartBytes: options.encryptedBill?.maxPartBytes ?? Number.POSITIVE_INFINITY,
+          splitAt: options.encryptedBill?.splitAt ?? 'line',
+        },
+      },
     });
     const notifier = this.notifier;
     const refunds = this.refundBook;
@@ -481,6 +518,11 @@ export class WechatPaySimulator {
   /** The rows the fund-flow bill of a Beijing day would have (amounts in fen). */
   fundFlowBillRows(billDate: string, account: SimulatorFundFlowAccount = 'BASIC'): FundFlowBillWriterRow[] {
     return this.bills.fundFlowBillRows(billDate, account);
+  }
+
+  /** The rows one sub-merchant's fund-flow bill (the encrypted one, spec §7.4) of a Beijing day would have (amounts in fen). */
+  subMerchantFundFlowBillRows(billDate: string, subMchid: string, account: SimulatorSubMerchantFundFlowAccount = 'BASIC'): FundFlowBillWriterRow[] {
+    return this.bills.fundFlowBillRows(billDate, account, subMchid);
   }
 
   /**
@@ -664,10 +706,11 @@ export class WechatPaySimulator {
     if (method === 'GET' && pathname === '/v3/certificates') return () => this.certificates();
     if (method === 'GET' && pathname === '/v3/bill/tradebill') return (a, _b, q) => this.billAnswer(this.bills.applyTradeBill(q, a.mchid));
     if (method === 'GET' && pathname === '/v3/bill/fundflowbill') return (a, _b, q) => this.billAnswer(this.bills.applyFundFlowBill(q, a.mchid));
+    if (method === 'GET' && pathname === '/v3/bill/sub-merchant-fundflowbill') return (a, _b, q) => json(200, this.bills.applySubMerchantFundFlowBill(q, a.mchid));
     if (method === 'GET' && pathname === BILL_DOWNLOAD_PATH) {
       return (a, _b, q) => {
-        const { bytes, gzip } = this.bills.download(q, a.mchid);
-        return { status: 200, body: '', internalCode: 0, file: { bytes, gzip } };
+        const { bytes, gzip, encrypted } = this.bills.download(q, a.mchid);
+        return { status: 200, body: '', internalCode: 0, file: { bytes, gzip, encrypted } };
       };
     }
     if (method === 'POST' && pathname === REFUNDS_PATH) {
@@ -737,15 +780,16 @@ export class WechatPaySimulator {
 
   /**
    * Writes a bill file: no Wechatpay-* headers (spec §7.3). `flipBillByte` corrupts the bill before compression, so
-   * that a GZIP download still unzips and the client's SHA1 check is what catches it.
+   * that a GZIP download still unzips and the client's SHA1 check is what catches it; an encrypted file is corrupted
+   * in its ciphertext, so that AES-GCM authentication is what catches it.
    */
-  private sendFile(req: IncomingMessage, res: ServerResponse, file: { bytes: Buffer; gzip: boolean }, fault: SimulatorFault | undefined): void {
+  private sendFile(req: IncomingMessage, res: ServerResponse, file: { bytes: Buffer; gzip: boolean; encrypted: boolean }, fault: SimulatorFault | undefined): void {
     const bill = fault?.flipBillByte ? flipByte(file.bytes) : file.bytes;
     const body = file.gzip ? gzipSync(bill) : bill;
     this.record(req, 200);
     res.writeHead(200, {
       [WECHATPAY_HEADERS.requestId]: requestId(0),
-      'Content-Type': file.gzip ? 'application/x-gzip' : 'text/plain; charset=utf-8',
+      'Content-Type': file.encrypted ? 'application/octet-stream' : file.gzip ? 'application/x-gzip' : 'text/plain; charset=utf-8',
       'Content-Length': String(body.length),
     });
     res.end(body);

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type DecipherGCM } from 'node:crypto';
 import { WechatPayDecryptionError } from '../errors/wechat-pay.errors';
 
 /** The encrypted object WeChat Pay sends (`resource`, `encrypt_certificate`). */
@@ -29,9 +29,12 @@ export function aesGcmDecrypt(key: Buffer, input: AesGcmEncrypted): Buffer {
   const nonce = Buffer.from(input.nonce, 'utf8');
   if (nonce.length === 0) throw new WechatPayDecryptionError('Encrypted resource is malformed: empty nonce');
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
-    decipher.setAuthTag(data.subarray(data.length - TAG_LENGTH));
-    decipher.setAAD(Buffer.from(input.associated_data ?? '', 'utf8'));
+    const decipher = aesGcmDecipher(
+      key,
+      nonce,
+      Buffer.from(input.associated_data ?? '', 'utf8'),
+      data.subarray(data.length - TAG_LENGTH),
+    );
     const head = decipher.update(data.subarray(0, data.length - TAG_LENGTH));
     const tail = decipher.final();
     return tail.length ? Buffer.concat([head, tail]) : head;
@@ -45,8 +48,33 @@ export function aesGcmDecrypt(key: Buffer, input: AesGcmEncrypted): Buffer {
 
 /** AEAD_AES_256_GCM encryption (tag appended, Base64). Used by the simulator and by tests. */
 export function aesGcmEncrypt(key: Buffer, nonce: string, associatedData: string, plaintext: Buffer | string): string {
-  const cipher = createCipheriv('aes-256-gcm', key, Buffer.from(nonce, 'utf8'), { authTagLength: TAG_LENGTH });
-  cipher.setAAD(Buffer.from(associatedData, 'utf8'));
-  const body = Buffer.concat([cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext), cipher.final()]);
-  return Buffer.concat([body, cipher.getAuthTag()]).toString('base64');
+  const { ciphertext, tag } = aesGcmSeal(
+    key,
+    Buffer.from(nonce, 'utf8'),
+    Buffer.from(associatedData, 'utf8'),
+    typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext,
+  );
+  return Buffer.concat([ciphertext, tag]).toString('base64');
+}
+
+/**
+ * AES-256-GCM over raw bytes, returning the ciphertext and the 16-byte tag apart, for callers that decide the layout
+ * themselves (the encrypted sub-merchant bill files of spec §7.4, whose layout is UNVERIFIED).
+ */
+export function aesGcmSeal(key: Buffer, nonce: Buffer, associatedData: Buffer, plaintext: Buffer): { ciphertext: Buffer; tag: Buffer } {
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
+  cipher.setAAD(associatedData);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { ciphertext, tag: cipher.getAuthTag() };
+}
+
+/**
+ * An AES-256-GCM decipher whose tag is known up front, for decrypting in windows: its `final()` throws when
+ * authentication fails, so no output may be trusted before `final()` returned.
+ */
+export function aesGcmDecipher(key: Buffer, nonce: Buffer, associatedData: Buffer, tag: Buffer): DecipherGCM {
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
+  decipher.setAuthTag(tag);
+  decipher.setAAD(associatedData);
+  return decipher;
 }
