@@ -93,9 +93,14 @@ describe('wechatpay-partner-simulator CLI', () => {
     expect(() => parseCliArgs(['--nope'])).toThrow(/Unknown option --nope/);
     expect(() => parseCliArgs(['--port', 'abc'])).toThrow(/number/);
     await expect(main(['--sign-with', 'rsa', '--credentials-out', join(dir, 'x.json')], { out: () => undefined, installSignalHandlers: false })).rejects.toThrow(/--sign-with/);
+    // The encrypted-bill flags reach the simulator's options (and its checks).
+    await expect(main(['--bill-key-encoding', 'hex', '--credentials-out', join(dir, 'x.json')], { out: () => undefined, installSignalHandlers: false })).rejects.toThrow(/--bill-key-encoding must be one of text, raw, base64/);
+    await expect(main(['--bill-tag-position', 'middle', '--credentials-out', join(dir, 'x.json')], { out: () => undefined, installSignalHandlers: false })).rejects.toThrow(/--bill-tag-position/);
+    await expect(main(['--bill-max-part-bytes', '0.5', '--port', '0', '--credentials-out', join(dir, 'x.json')], { out: () => undefined, installSignalHandlers: false })).rejects.toThrow(/encryptedBill.maxPartBytes must be an integer >= 1/);
     const help: string[] = [];
     expect(await main(['--help'], { out: (l) => help.push(l) })).toBeUndefined();
     expect(help.join('\n')).toContain('--credentials-out');
+    expect(help.join('\n')).toContain('--bill-max-part-bytes');
     expect(existsSync(join(dir, 'wechatpay-sandbox.json'))).toBe(false);
   });
 });

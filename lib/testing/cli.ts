@@ -49,6 +49,11 @@ const USAGE = `Usage: wechatpay-partner-simulator [options]
   --refund-delay-ms <n>         how long refunds stay PROCESSING in auto mode (default 2000)
   --fee-rate <x>                fee rate written in bills (default 0.006 = 0.60%)
   --bill-ready-hour <h>         Beijing hour of the next day from which a day's bill exists (default 10)
+  Encrypted sub-merchant fund-flow bills (wire details WeChat Pay does not document):
+  --bill-key-encoding <e>       text | raw | base64: the RSA-OAEP plaintext of encrypt_key (default text)
+  --bill-aad <text>             AES-GCM associated data of the files (default empty)
+  --bill-tag-position <p>       end | start: where the GCM tag sits in a file (default end)
+  --bill-max-part-bytes <n>     split bills into files of at most n bytes (default: one file)
   --verbose                     one line per request on stderr (method, path, status)
   --help`;
 
@@ -70,6 +75,10 @@ const FLAGS: Record<string, Flag> = {
   'refund-delay-ms': { kind: 'number' },
   'fee-rate': { kind: 'number' },
   'bill-ready-hour': { kind: 'number' },
+  'bill-key-encoding': { kind: 'string' },
+  'bill-aad': { kind: 'string' },
+  'bill-tag-position': { kind: 'string' },
+  'bill-max-part-bytes': { kind: 'number' },
   verbose: { kind: 'boolean' },
   help: { kind: 'boolean' },
 };
@@ -151,6 +160,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
   const notificationMode = oneOf('notification-mode', args['notification-mode'], ['retry', 'once'] as const);
   const refundMode = oneOf('refund-mode', args['refund-mode'], ['auto', 'manual'] as const);
   const platformCount = oneOf('platform-certificates', args['platform-certificates'] === undefined ? undefined : String(args['platform-certificates']), ['1', '2'] as const);
+  const encryptedBill = {
+    keyEncoding: oneOf('bill-key-encoding', args['bill-key-encoding'], ['text', 'raw', 'base64'] as const),
+    associatedData: args['bill-aad'] === undefined ? undefined : String(args['bill-aad']),
+    tagPosition: oneOf('bill-tag-position', args['bill-tag-position'], ['end', 'start'] as const),
+    maxPartBytes: args['bill-max-part-bytes'] === undefined ? undefined : Number(args['bill-max-part-bytes']),
+  };
   const existing = loadCredentials(credentialsFile);
   const credentials = existing ?? (await generateSimulatorCredentials({ platformCertificateCount: platformCount === '2' ? 2 : 1 }));
 
@@ -170,6 +185,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     refundDelayMs: args['refund-delay-ms'] === undefined ? 2000 : Number(args['refund-delay-ms']),
     feeRate: args['fee-rate'] === undefined ? undefined : Number(args['fee-rate']),
     billReadyHour: args['bill-ready-hour'] === undefined ? undefined : Number(args['bill-ready-hour']),
+    encryptedBill,
     logger: args.verbose === true ? err : undefined,
     onStateChange: () => {
       if (!stateFile) return;
