@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { aesGcmDecrypt, buildRequestMessage } from '../lib/core/crypto';
+import { aesGcmDecrypt, buildRequestMessage, loadPublicKey, parseCertificate, rsaOaepEncrypt } from '../lib/core/crypto';
 import { parseRfc3339 } from '../lib/core/time';
 import { SIMULATOR_ERRORS, type SimulatorOptions, WechatPaySimulator } from '../lib/testing';
 import { type Json, type Reply, signedCall, verifiesSigned } from './helpers/sim-http';
@@ -317,5 +317,96 @@ describe('refund lifecycle and REFUND.* notifications (spec §6.3)', () => {
 
   it('rejects invalid refund options at start', async () => {
     await expect(WechatPaySimulator.start({ refundMode: 'later' as 'auto', feeRate: 2 })).rejects.toThrow(/refundMode.*feeRate/);
+  });
+});
+
+describe('POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund', () => {
+  const CARD = '6222020200112233445';
+  const NAME = '李四';
+
+  /** An ABNORMAL refund and helpers to apply for it with fields encrypted for the simulator's public key. */
+  async function abnormalRefund(sim: WechatPaySimulator): Promise<{ refundId: string; outRefundNo: string }> {
+    const { url } = await receiver();
+    const order = await paidOrder(sim, 300, url);
+    const created = await call(sim, 'POST', REFUNDS, refundBody(order, 300, 300));
+    expect(created.status).toBe(200);
+    sim.completeRefund(String(created.json.out_refund_no), { status: 'ABNORMAL' });
+    return { refundId: String(created.json.refund_id), outRefundNo: String(created.json.out_refund_no) };
+  }
+
+  function apply(sim: WechatPaySimulator, refundId: string, body: Json, serial?: string): Promise<Reply> {
+    return signedCall(sim, 'POST', `${REFUNDS}/${refundId}/apply-abnormal-refund`, { body, headers: serial ? { 'Wechatpay-Serial': serial } : {} });
+  }
+
+  function encryptForPublicKey(sim: WechatPaySimulator, text: string): string {
+    return rsaOaepEncrypt(text, loadPublicKey(sim.credentials.publicKeyPem));
+  }
+
+  it('decrypts the fields with the key Wechatpay-Serial names, answers PROCESSING, and accepts the same application again', async () => {
+    const sim = await simulator();
+    const { refundId, outRefundNo } = await abnormalRefund(sim);
+    const cert = sim.credentials.platformCertificates[0];
+    const body = {
+      sub_mchid: SUB,
+      out_refund_no: outRefundNo,
+      type: 'USER_BANK_CARD',
+      bank_type: 'CMB_DEBIT',
+      bank_account: rsaOaepEncrypt(CARD, parseCertificate(cert.certificatePem).publicKey),
+      real_name: rsaOaepEncrypt(NAME, parseCertificate(cert.certificatePem).publicKey),
+    };
+    const res = await apply(sim, refundId, body, cert.serialNo);
+    expect(res.status).toBe(200);
+    expect(verifies(sim, (n) => res.headers.get(n) ?? '', res.raw)).toBe(true);
+    expect(res.json).toMatchObject({ refund_id: refundId, status: 'PROCESSING', channel: 'OTHER_BANKCARD', user_received_account: 'CMB_DEBIT3445' });
+    expect(sim.getRefund(outRefundNo)?.abnormalRefund).toMatchObject({ type: 'USER_BANK_CARD', bankType: 'CMB_DEBIT', bankAccount: CARD, realName: NAME, serial: cert.serialNo });
+    // Re-entry with the same (re-encrypted) fields answers the refund again [UNVERIFIED]; other fields are refused.
+    const again = await apply(sim, refundId, { ...body, real_name: rsaOaepEncrypt(NAME, parseCertificate(cert.certificatePem).publicKey) }, cert.serialNo);
+    expect(again.status).toBe(200);
+    const other = await apply(sim, refundId, { ...body, bank_type: 'ICBC_DEBIT' }, cert.serialNo);
+    expect([other.status, other.json.code]).toEqual([400, SIMULATOR_ERRORS.REFUND_NOT_ABNORMAL.code]);
+    // Decrypted bank details are not written to --state-file.
+    expect(JSON.stringify(sim.exportState())).not.toMatch(new RegExp(`${CARD}|${NAME}`));
+    sim.completeRefund(outRefundNo);
+    expect(sim.refund(outRefundNo)).toMatchObject({ status: 'SUCCESS' });
+  });
+
+  it('rejects fields encrypted for another key, a missing or unknown serial, and missing bank fields with 400 PARAM_ERROR', async () => {
+    const sim = await simulator();
+    const { refundId, outRefundNo } = await abnormalRefund(sim);
+    const pubId = sim.credentials.publicKeyId;
+    const certSerial = sim.credentials.platformCertificates[0].serialNo;
+    const good = { sub_mchid: SUB, out_refund_no: outRefundNo, type: 'USER_BANK_CARD', bank_type: 'CMB_DEBIT', bank_account: encryptForPublicKey(sim, CARD), real_name: encryptForPublicKey(sim, NAME) };
+    const cases: Array<[Json, string | undefined, string, string]> = [
+      [good, certSerial, '/bank_account', 'body'], // encrypted for the public key, serial names a certificate
+      [{ ...good, real_name: Buffer.from(NAME).toString('base64') }, pubId, '/real_name', 'body'], // not encrypted at all
+      [good, undefined, 'Wechatpay-Serial', 'header'],
+      [good, 'PUB_KEY_ID_0000000000000000000000000000', 'Wechatpay-Serial', 'header'],
+      [{ ...good, bank_type: undefined }, pubId, '/bank_type', 'body'],
+      [{ ...good, type: 'BALANCE' }, pubId, '/type', 'body'],
+    ];
+    for (const [body, serial, field, location] of cases) {
+      const res = await apply(sim, refundId, JSON.parse(JSON.stringify(body)) as Json, serial);
+      expect([res.status, res.json.code]).toEqual([400, 'PARAM_ERROR']);
+      expect(res.json.detail).toMatchObject({ field, location });
+      expect(res.raw.toString('utf8')).not.toContain(good.bank_account);
+      expect(res.raw.toString('utf8')).not.toContain(good.real_name);
+    }
+    expect(sim.getRefund(outRefundNo)?.status).toBe('ABNORMAL');
+    expect(sim.getRefund(outRefundNo)?.abnormalRefund).toBeUndefined();
+    const ok = await apply(sim, refundId, good, pubId);
+    expect([ok.status, ok.json.status]).toEqual([200, 'PROCESSING']);
+  });
+
+  it('answers 404 RESOURCE_NOT_EXISTS for an unknown refund_id and 400 for a refund that is not ABNORMAL', async () => {
+    const sim = await simulator();
+    const { url } = await receiver();
+    const order = await paidOrder(sim, 300, url);
+    const created = await call(sim, 'POST', REFUNDS, refundBody(order, 100, 300));
+    const body = { sub_mchid: SUB, out_refund_no: String(created.json.out_refund_no), type: 'MERCHANT_BANK_CARD' };
+    const missing = await apply(sim, '50300000000000000000000000000', body);
+    expect([missing.status, missing.json.code]).toEqual([404, 'RESOURCE_NOT_EXISTS']);
+    const processing = await apply(sim, String(created.json.refund_id), body);
+    expect([processing.status, processing.json.code]).toEqual([SIMULATOR_ERRORS.REFUND_NOT_ABNORMAL.status, SIMULATOR_ERRORS.REFUND_NOT_ABNORMAL.code]);
+    expect([SIMULATOR_ERRORS.ABNORMAL_REFUND_NOT_EXISTS.verified, SIMULATOR_ERRORS.REFUND_NOT_ABNORMAL.verified]).toEqual([false, false]);
   });
 });

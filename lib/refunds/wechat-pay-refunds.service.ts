@@ -1,10 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { WECHAT_PAY_CONFIG } from '../wechat-partner-pay.constants';
 import { notifyUrlProblem, type ResolvedWechatPayConfig } from '../core/config/resolve-config';
-import { type WechatPayFieldProblem, WechatPayValidationError } from '../core/errors/wechat-pay.errors';
+import { WechatPayError, type WechatPayFieldProblem, WechatPayValidationError } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../core/http/wechat-pay.client';
 import { validateRequest } from '../core/validation/validate-request';
-import { OUT_REFUND_NO_PATTERN, type PartnerRefund, PartnerRefundRequest } from './dto/partner-refund.dto';
+import { WechatPayCertificatesService } from '../certificates/wechat-pay-certificates.service';
+import { ApplyAbnormalRefundRequest, OUT_REFUND_NO_PATTERN, type PartnerRefund, PartnerRefundRequest } from './dto/partner-refund.dto';
+
+/** RSA-OAEP-SHA1 with a 2048-bit key encrypts at most 214 bytes (spec §3.2). */
+const MAX_SENSITIVE_BYTES = 214;
+/** `refund_id`: string(32) in the WeChat Pay docs; WeChat's ids are digits, letters are tolerated. */
+const REFUND_ID_PATTERN = /^[0-9A-Za-z_-]{1,32}$/;
 
 /**
  * Partner refunds. A refund is identified by your `out_refund_no`: creating it again with the same body returns the
@@ -15,6 +21,7 @@ export class WechatPayRefundsService {
   constructor(
     private readonly client: WechatPayClient,
     @Inject(WECHAT_PAY_CONFIG) private readonly config: ResolvedWechatPayConfig,
+    private readonly certificates: WechatPayCertificatesService,
   ) {}
 
   /** Requests a (partial) refund of a paid order. The refund usually starts PROCESSING; a notification follows. */
@@ -57,5 +64,67 @@ export class WechatPayRefundsService {
       query: [['sub_mchid', sub_mchid]],
     });
     return res.data;
+  }
+
+  /**
+   * Applies again for an `ABNORMAL` refund (发起异常退款): pays it out to the payer's bank card (`USER_BANK_CARD`,
+   * which needs `bank_type`, `bank_account` and `real_name`) or to the merchant's bank account (`MERCHANT_BANK_CARD`).
+   * `bank_account` and `real_name` are given in plain text and encrypted here with the WeChat Pay public key or the
+   * newest platform certificate (per `verification`), whose id is sent as `Wechatpay-Serial`; neither the plain text
+   * nor the ciphertext ever appears in errors or logs. The answer is the refund, normally PROCESSING again; the
+   * outcome arrives as a REFUND.* notification.
+   */
+  async applyAbnormalRefund(refund_id: string, req: ApplyAbnormalRefundRequest): Promise<PartnerRefund> {
+    validateRequest(ApplyAbnormalRefundRequest, req, 'abnormal refund application', (r, problems) => {
+      if (typeof refund_id !== 'string' || !REFUND_ID_PATTERN.test(refund_id)) {
+        problems.unshift({ field: 'refund_id', message: 'must be the refund_id WeChat Pay returned (1–32 characters of [0-9A-Za-z_-])' });
+      }
+      if (r.type === 'USER_BANK_CARD') {
+        for (const field of ['bank_type', 'bank_account', 'real_name'] as const) {
+          if (r[field] === undefined || r[field] === '') problems.push({ field, message: 'is required when type is USER_BANK_CARD' });
+        }
+      }
+      for (const field of ['bank_account', 'real_name'] as const) {
+        const value = r[field];
+        if (typeof value !== 'string') continue;
+        if (value !== '' && value.trim() === '') problems.push({ field, message: 'must not be blank' });
+        else if (value === '' && r.type !== 'USER_BANK_CARD') problems.push({ field, message: 'must not be empty (leave it out instead)' });
+        if (Buffer.byteLength(value, 'utf8') > MAX_SENSITIVE_BYTES) problems.push({ field, message: `is too long to encrypt (at most ${MAX_SENSITIVE_BYTES} UTF-8 bytes)` });
+      }
+      if (r.bank_type === '' && r.type !== 'USER_BANK_CARD') problems.push({ field: 'bank_type', message: 'must not be empty (leave it out instead)' });
+    });
+    const body: Record<string, unknown> = { sub_mchid: req.sub_mchid, out_refund_no: req.out_refund_no, type: req.type };
+    if (req.bank_type !== undefined) body.bank_type = req.bank_type;
+    let serial: string | undefined;
+    for (const field of ['bank_account', 'real_name'] as const) {
+      const value = req[field];
+      if (value === undefined) continue;
+      const encrypted = await this.encryptSensitive(value);
+      // Both fields must name the same key: the request carries one Wechatpay-Serial.
+      if (serial !== undefined && encrypted.serial !== serial) throw new WechatPayError('The WeChat Pay keys changed while encrypting the abnormal refund application: try again');
+      serial = encrypted.serial;
+      body[field] = encrypted.ciphertext;
+    }
+    const res = await this.client.request<PartnerRefund>({
+      method: 'POST',
+      path: `/v3/refund/domestic/refunds/${encodeURIComponent(refund_id)}/apply-abnormal-refund`,
+      body,
+      // The body is serialized once, so a retry resends the same ciphertexts. Safe because WeChat Pay keys the
+      // application on out_refund_no ("同一退款单号多次请求只退一笔") [UNVERIFIED for this endpoint's re-entry].
+      idempotent: true,
+      wechatpaySerial: serial,
+    });
+    return res.data;
+  }
+
+  /** Encrypts with the current key; in platform certificate modes, downloads the certificates once if none is known yet. */
+  private async encryptSensitive(plaintext: string): Promise<{ ciphertext: string; serial: string }> {
+    try {
+      return this.certificates.encryptSensitive(plaintext);
+    } catch (e) {
+      if (this.config.verification.mode === 'publicKey' || this.certificates.newest()) throw e;
+      await this.certificates.refresh();
+      return this.certificates.encryptSensitive(plaintext);
+    }
   }
 }

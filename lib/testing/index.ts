@@ -13,7 +13,7 @@ export {
 } from './simulator-credentials';
 export type { SimulatorCredentials, SimulatorPlatformCertificate, SimulatorSubMerchant, GenerateCredentialsOptions } from './simulator-credentials';
 export type { SimulatedOrder, SimulatedTradeState, SimulatorPayOptions, OrderBookState } from './simulator-orders';
-export type { SimulatedRefund, SimulatedRefundStatus, SimulatedRefundOutcome, CompleteRefundOptions } from './simulator-refunds';
+export type { SimulatedAbnormalRefundApplication, SimulatedRefund, SimulatedRefundStatus, SimulatedRefundOutcome, CompleteRefundOptions } from './simulator-refunds';
 export type {
   SimulatorBillApplication,
   SimulatorTradeBillFilter,

@@ -66,6 +66,36 @@ export const SIMULATOR_ERRORS = {
     message: '请求重入时，参数与首次请求时不一致 (out_refund_no reused with different parameters)',
     verified: false,
   },
+  // Abnormal refund application (POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund). The docs name
+  // no error codes for these cases: every status/code below is an UNVERIFIED choice.
+  ABNORMAL_REFUND_NOT_EXISTS: {
+    status: 404,
+    code: 'RESOURCE_NOT_EXISTS',
+    internalCode: 268512771,
+    message: '退款单不存在 (no refund with this refund_id, sub_mchid and out_refund_no)',
+    verified: false,
+  },
+  REFUND_NOT_ABNORMAL: {
+    status: 400,
+    code: 'INVALID_REQUEST',
+    internalCode: 268447914,
+    message: '退款单状态不是退款异常，不能发起异常退款 (only an ABNORMAL refund can be applied for again)',
+    verified: false,
+  },
+  SENSITIVE_SERIAL_UNKNOWN: {
+    status: 400,
+    code: 'PARAM_ERROR',
+    internalCode: 268435461,
+    message: 'Wechatpay-Serial缺失或无效 (encrypted fields need Wechatpay-Serial naming the WeChat Pay public key id or a platform certificate serial)',
+    verified: false,
+  },
+  SENSITIVE_DECRYPT_FAILED: {
+    status: 400,
+    code: 'PARAM_ERROR',
+    internalCode: 268435461,
+    message: '敏感字段解密失败 (a sensitive field was not RSA-OAEP encrypted for the key Wechatpay-Serial names)',
+    verified: false,
+  },
   // Bills (spec §7).
   BILL_DATE_OUT_OF_RANGE: { status: 400, code: 'INVALID_REQUEST', internalCode: 268435464, message: '账单日期超出可下载范围 (bill_date must be before today and within the last 3 months)', verified: false },
   NO_STATEMENT_EXIST: { status: 400, code: 'NO_STATEMENT_EXIST', internalCode: 268512771, message: '账单不存在 (there were no trades that day: nothing to download, do not retry)', verified: false },

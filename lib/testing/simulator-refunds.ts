@@ -2,7 +2,8 @@
  * The simulator's refunds (spec §10): create with WeChat's business rules (paid order, matching total, at most the
  * order total in sum, within a year, idempotent on out_refund_no), query, and the PROCESSING → SUCCESS | ABNORMAL |
  * CLOSED lifecycle, automatic after a delay or completed by the test. Completion is reported to the simulator, which
- * sends the REFUND.* notification with the payment notifications' delivery rules.
+ * sends the REFUND.* notification with the payment notifications' delivery rules. An ABNORMAL refund may be applied
+ * for again (发起异常退款): it goes back to PROCESSING and completes like a new one.
  */
 import { beijingDate, formatBeijingRfc3339, parseRfc3339 } from '../core/time';
 import { SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
@@ -14,6 +15,23 @@ export type SimulatedRefundStatus = 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLO
 
 /** A final refund status, as `completeRefund()` sets it. */
 export type SimulatedRefundOutcome = Exclude<SimulatedRefundStatus, 'PROCESSING'>;
+
+/**
+ * An application for an ABNORMAL refund, with the sensitive fields as the simulator decrypted them (for test
+ * assertions). Never logged; `exportState()` (the CLI's `--state-file`) leaves `bankAccount` and `realName` out.
+ */
+export interface SimulatedAbnormalRefundApplication {
+  type: 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD';
+  bankType?: string;
+  /** Decrypted `bank_account`. */
+  bankAccount?: string;
+  /** Decrypted `real_name`. */
+  realName?: string;
+  /** The `Wechatpay-Serial` of the request: the key the fields were encrypted for. */
+  serial?: string;
+  /** ms: when the application was accepted. */
+  appliedAt: number;
+}
 
 /** A refund as the simulator stores it. Read through `sim.getRefund()` / `sim.listRefunds()`, which return copies. */
 export interface SimulatedRefund {
@@ -31,8 +49,11 @@ export interface SimulatedRefund {
   /** The parsed body of the first request; re-entry compares against it. */
   request: Record<string, unknown>;
   status: SimulatedRefundStatus;
-  channel: 'ORIGINAL';
+  /** ORIGINAL; OTHER_BANKCARD after an abnormal refund to the payer's bank card. */
+  channel: 'ORIGINAL' | 'OTHER_BANKCARD';
   userReceivedAccount: string;
+  /** The latest abnormal refund application, if any. */
+  abnormalRefund?: SimulatedAbnormalRefundApplication;
   /** ms: when the refund was accepted (its bill day). */
   createdAt: number;
   /** ms: when it reached its final status. */
@@ -134,6 +155,39 @@ export class SimulatorRefundBook {
     return this.refundJson(refund);
   }
 
+  /**
+   * POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund; the body was validated and its sensitive
+   * fields decrypted already. Only an ABNORMAL refund is accepted; it goes back to PROCESSING and completes as the
+   * refund mode says. Repeating an accepted application with the same fields answers the refund again
+   * [UNVERIFIED: WeChat's re-entry behaviour for this endpoint is not documented].
+   */
+  applyAbnormal(refundId: string, subMchid: string, outRefundNo: string, application: Omit<SimulatedAbnormalRefundApplication, 'appliedAt'>): Record<string, unknown> {
+    this.ctx.orders.checkSubMerchant(subMchid);
+    const refund = this.list().find((r) => r.refundId === refundId);
+    if (!refund || refund.subMchid !== subMchid || refund.outRefundNo !== outRefundNo) throw new SimulatorHttpError(SIMULATOR_ERRORS.ABNORMAL_REFUND_NOT_EXISTS);
+    if (refund.status !== 'ABNORMAL') {
+      const previous = refund.abnormalRefund;
+      const same =
+        previous !== undefined &&
+        (['type', 'bankType', 'bankAccount', 'realName'] as const).every((k) => previous[k] === application[k]);
+      if (same) return this.refundJson(refund);
+      throw new SimulatorHttpError(SIMULATOR_ERRORS.REFUND_NOT_ABNORMAL, `${SIMULATOR_ERRORS.REFUND_NOT_ABNORMAL.message}: the refund is ${refund.status}`);
+    }
+    refund.abnormalRefund = { ...application, appliedAt: this.ctx.clock() };
+    refund.status = 'PROCESSING';
+    refund.completedAt = undefined;
+    // [UNVERIFIED] what WeChat shows after an abnormal refund: the Refund docs list OTHER_BANKCARD (原银行卡异常退到其他银行卡)
+    // and "商户结算银行账户" among the user_received_account values.
+    if (application.type === 'USER_BANK_CARD') {
+      refund.channel = 'OTHER_BANKCARD';
+      refund.userReceivedAccount = `${application.bankType ?? ''}${(application.bankAccount ?? '').slice(-4)}`;
+    } else {
+      refund.userReceivedAccount = '商户结算银行账户';
+    }
+    if (this.ctx.mode === 'auto') this.scheduleCompletion(refund);
+    return this.refundJson(refund);
+  }
+
   /** Finds a refund: by sub_mchid when given, else the only refund with this out_refund_no. */
   find(outRefundNo: string, subMchid?: string): SimulatedRefund | undefined {
     if (subMchid !== undefined) return this.refunds.get(orderKey(subMchid, outRefundNo));
@@ -212,7 +266,8 @@ export class SimulatorRefundBook {
 
   /** Copies of every refund, for `--state-file`. */
   exportState(): SimulatedRefund[] {
-    return structuredClone(this.list());
+    // Decrypted bank details stay in memory only.
+    return structuredClone(this.list()).map((r) => (r.abnormalRefund ? { ...r, abnormalRefund: { ...r.abnormalRefund, bankAccount: undefined, realName: undefined } } : r));
   }
 
   /** Restores refunds saved by `exportState()`; PROCESSING ones complete again in 'auto' mode. */

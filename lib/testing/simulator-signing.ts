@@ -102,6 +102,13 @@ export class SimulatorKeyring {
     return this.byMode(fallback);
   }
 
+  /** The key a `Wechatpay-Serial` names exactly (the public key id or a platform certificate serial), without fallback. */
+  named(serial: string | undefined): SimulatorSigningKey | undefined {
+    if (!serial) return undefined;
+    if (serial === this.publicKey.serial) return this.publicKey;
+    return this.platform.find((k) => k.serial === serial.toUpperCase());
+  }
+
   /** The key of a mode; platform-certificate mode falls back to the public key when the simulator has no certificate. */
   byMode(mode: SimulatorSignWith): SimulatorSigningKey {
     return (mode === 'platformCertificate' && !this.publicKeyOnly && this.newestCertificate()) || this.publicKey;

@@ -292,6 +292,45 @@ export function validateRefundBody(body: unknown): void {
   if (fromSum !== undefined && fromSum !== amount.refund) fail('/amount/from', fromSum, `must add up to amount.refund (${amount.refund})`);
 }
 
+const ABNORMAL_REFUND_SCHEMA: Rule = {
+  type: 'object',
+  required: true,
+  fields: {
+    sub_mchid: str(1, 32, true),
+    out_refund_no: { type: 'string', required: true, pattern: SIM_OUT_REFUND_NO_PATTERN, issue: 'must be 1-64 characters of [0-9A-Za-z_-|*@]' },
+    type: { type: 'string', required: true, enum: ['USER_BANK_CARD', 'MERCHANT_BANK_CARD'] },
+    bank_type: str(1, 16),
+    bank_account: str(1, 1024),
+    real_name: str(1, 1024),
+  },
+};
+
+/** Sensitive fields: their value is never echoed in `detail`. */
+const SENSITIVE_FIELDS = new Set(['/bank_account', '/real_name']);
+
+/**
+ * Validates the body of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` and its path segment:
+ * schema, and for USER_BANK_CARD the bank fields the docs require ("若退款至用户此字段必填"). Encrypted values are
+ * never echoed in the error.
+ */
+export function validateAbnormalRefundBody(refundId: string, body: unknown): void {
+  if (!/^[0-9A-Za-z_-]{1,32}$/.test(refundId)) fail('/refund_id', refundId, 'must be 1-32 characters', 'path');
+  try {
+    check(ABNORMAL_REFUND_SCHEMA, body, '');
+  } catch (e) {
+    if (e instanceof SimulatorHttpError && e.detail && SENSITIVE_FIELDS.has(e.detail.field)) {
+      throw new SimulatorHttpError(SIMULATOR_ERRORS.PARAM_ERROR, e.message, { ...e.detail, value: null });
+    }
+    throw e;
+  }
+  const b = body as Record<string, unknown>;
+  if (b.type === 'USER_BANK_CARD') {
+    for (const name of ['bank_type', 'bank_account', 'real_name']) {
+      if (b[name] === undefined) fail(`/${name}`, null, 'is required when type is USER_BANK_CARD');
+    }
+  }
+}
+
 /**
  * Validates the query of `GET /v3/bill/tradebill`, `/v3/bill/fundflowbill` or `/v3/bill/sub-merchant-fundflowbill`:
  * known parameters only, each well formed. Returns them as a record (date range, readiness and the sub-merchant are

@@ -4,10 +4,11 @@
  * schedule, serves platform certificates, and lets tests inject faults and move the clock.
  */
 import { isUtf8 } from 'node:buffer';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { aesGcmEncrypt } from '../core/crypto/aes-gcm';
+import { rsaOaepDecrypt } from '../core/crypto/rsa-oaep';
 import { type AuthorizationParams, WechatPayRequestSigner } from '../core/crypto/request-signer';
 import { WECHATPAY_HEADERS } from '../core/crypto/headers';
 import { generateHex } from '../core/crypto/nonce';
@@ -43,6 +44,7 @@ import { corruptSignature, requestId, signMessageHeaders, SimulatorKeyring, type
 import { CancellableTimers } from './simulator-timers';
 import {
   type OrderScene,
+  validateAbnormalRefundBody,
   validateCloseBody,
   validateOrderBody,
   validatePathParam,
@@ -159,6 +161,7 @@ const ROUTES = {
   byOutTradeNo: new RegExp(`^${ORDER_PREFIX}/out-trade-no/([^/]+)$`),
   close: new RegExp(`^${ORDER_PREFIX}/out-trade-no/([^/]+)/close$`),
   refundQuery: /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/,
+  applyAbnormalRefund: /^\/v3\/refund\/domestic\/refunds\/([^/]+)\/apply-abnormal-refund$/,
 };
 const REFUNDS_PATH = '/v3/refund/domestic/refunds';
 /** Notifications kept for `redeliver()`; the oldest are forgotten beyond this. */
@@ -692,7 +695,7 @@ export class WechatPaySimulator {
       const claimed = parsed ? parsed.sp_mchid : (query.get('sp_mchid') ?? undefined);
       // A bill download checks its mchid against the one that applied: 403 NO_AUTH rather than 401 (spec §7.3).
       if (pathname !== BILL_DOWNLOAD_PATH) checkMchidConsistency(auth.mchid, this.creds.spMchid, typeof claimed === 'string' ? claimed : undefined);
-      const answer = route(auth, parsed ?? {}, query);
+      const answer = route(auth, parsed ?? {}, query, req.headers);
       if (method === 'POST') this.changed();
       return answer;
     } catch (err) {
@@ -701,7 +704,10 @@ export class WechatPaySimulator {
     }
   }
 
-  private route(method: string, pathname: string): ((auth: AuthorizationParams, body: Record<string, unknown>, query: URLSearchParams) => ApiAnswer) | undefined {
+  private route(
+    method: string,
+    pathname: string,
+  ): ((auth: AuthorizationParams, body: Record<string, unknown>, query: URLSearchParams, headers: IncomingHttpHeaders) => ApiAnswer) | undefined {
     let m: RegExpExecArray | null;
     if (method === 'GET' && pathname === '/v3/certificates') return () => this.certificates();
     if (method === 'GET' && pathname === '/v3/bill/tradebill') return (a, _b, q) => this.billAnswer(this.bills.applyTradeBill(q, a.mchid));
@@ -717,6 +723,23 @@ export class WechatPaySimulator {
       return (_a, body) => {
         validateRefundBody(body);
         return json(200, this.refundBook.create(body));
+      };
+    }
+    const abnormal = method === 'POST' ? ROUTES.applyAbnormalRefund.exec(pathname) : null;
+    if (abnormal) {
+      const refundId = decodePathSegment(abnormal[1]);
+      return (_a, body, _q, headers) => {
+        validateAbnormalRefundBody(refundId, body);
+        const header = headers['wechatpay-serial'];
+        const serial = Array.isArray(header) ? header[0] : header;
+        const application = {
+          type: body.type as 'USER_BANK_CARD' | 'MERCHANT_BANK_CARD',
+          bankType: body.bank_type as string | undefined,
+          bankAccount: this.decryptSensitive(serial, 'bank_account', body.bank_account),
+          realName: this.decryptSensitive(serial, 'real_name', body.real_name),
+          serial,
+        };
+        return json(200, this.refundBook.applyAbnormal(refundId, body.sub_mchid as string, body.out_refund_no as string, application));
       };
     }
     const refundQuery = method === 'GET' ? ROUTES.refundQuery.exec(pathname) : null;
@@ -752,6 +775,30 @@ export class WechatPaySimulator {
       };
     }
     return undefined;
+  }
+
+  /**
+   * Decrypts a sensitive request field (spec §3.2) with the private key of the public key or platform certificate
+   * that `Wechatpay-Serial` names. The plain text is returned for the records only: never logged nor echoed.
+   */
+  private decryptSensitive(serial: string | undefined, field: string, ciphertext: unknown): string | undefined {
+    if (ciphertext === undefined) return undefined;
+    const key = this.keyring.named(serial);
+    if (!key) {
+      const issue = 'must name the WeChat Pay public key id or a platform certificate serial the fields were encrypted with';
+      throw new SimulatorHttpError(SIMULATOR_ERRORS.SENSITIVE_SERIAL_UNKNOWN, undefined, { field: 'Wechatpay-Serial', value: serial ?? null, issue, location: 'header' });
+    }
+    try {
+      return rsaOaepDecrypt(String(ciphertext), key.privateKey);
+    } catch {
+      const issue = `could not be decrypted with ${key.serial} (RSA-OAEP, SHA-1)`;
+      throw new SimulatorHttpError(SIMULATOR_ERRORS.SENSITIVE_DECRYPT_FAILED, `${SIMULATOR_ERRORS.SENSITIVE_DECRYPT_FAILED.message}: /${field} ${issue}`, {
+        field: `/${field}`,
+        value: null,
+        issue,
+        location: 'body',
+      });
+    }
   }
 
   /** GET /v3/certificates (spec §8): every unexpired certificate, encrypted with the APIv3 key, signed with the newest. */

@@ -32,13 +32,15 @@ export interface SignedCallOptions {
   mchid?: string;
   /** Send no Authorization header at all. */
   unsigned?: boolean;
+  /** Extra request headers, e.g. `Wechatpay-Serial`. */
+  headers?: Record<string, string>;
 }
 
 /** A request signed with the core (buildRequestMessage over the exact body bytes) at the simulator clock. */
 export async function signedCall(sim: WechatPaySimulator, method: string, url: string, o: SignedCallOptions = {}): Promise<Reply> {
   const c = sim.credentials;
   const bytes = o.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(o.body) ? o.body : Buffer.from(JSON.stringify(o.body));
-  const headers: Record<string, string> = { Accept: 'application/json', ...(bytes.length ? { 'Content-Type': 'application/json' } : {}) };
+  const headers: Record<string, string> = { Accept: 'application/json', ...(bytes.length ? { 'Content-Type': 'application/json' } : {}), ...o.headers };
   if (!o.unsigned) {
     const timestamp = String(Math.floor(sim.now() / 1000));
     const nonce = generateNonce();

@@ -81,3 +81,28 @@ export interface PartnerRefund {
     goods_detail?: RefundGoodsDetail[];
   }>;
 }
+
+/** How an ABNORMAL refund is paid out again: to a bank card of the payer, or to the merchant's bank account. */
+export const ABNORMAL_REFUND_TYPES = ['USER_BANK_CARD', 'MERCHANT_BANK_CARD'] as const;
+
+/** `type` of an abnormal refund application. */
+export type AbnormalRefundType = (typeof ABNORMAL_REFUND_TYPES)[number];
+
+/**
+ * Request of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款, partner). Give
+ * `bank_account` and `real_name` in plain text: `applyAbnormalRefund()` encrypts them (RSA-OAEP) with the current
+ * WeChat Pay public key or platform certificate and sends its id as `Wechatpay-Serial`. For `USER_BANK_CARD`,
+ * `bank_type`, `bank_account` and `real_name` are required (WeChat Pay docs: "若退款至用户此字段必填").
+ */
+export class ApplyAbnormalRefundRequest {
+  @IsString() @Matches(/^\d{1,32}$/, { message: 'sub_mchid must be the sub-merchant id (digits)' }) sub_mchid!: string;
+  /** The refund's out_refund_no, as given when it was created. */
+  @Matches(OUT_REFUND_NO_PATTERN, { message: 'out_refund_no must be 1–64 characters of [0-9A-Za-z_-|*@]' }) out_refund_no!: string;
+  @IsIn(ABNORMAL_REFUND_TYPES, { message: 'type must be USER_BANK_CARD or MERCHANT_BANK_CARD' }) type!: AbnormalRefundType;
+  /** Bank of the card, as a WeChat Pay bank type (e.g. `ICBC_DEBIT`); only debit cards of some banks are accepted. */
+  @IsOptional() @IsString() @Length(1, 16, { message: 'bank_type must be 1–16 characters (a WeChat Pay bank type such as ICBC_DEBIT)' }) bank_type?: string;
+  /** The card number, in plain text (encrypted by the service before sending). */
+  @IsOptional() @IsString({ message: 'bank_account must be a string' }) bank_account?: string;
+  /** The card holder's name, in plain text (encrypted by the service before sending). */
+  @IsOptional() @IsString({ message: 'real_name must be a string' }) real_name?: string;
+}
