@@ -5,20 +5,10 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  aesGcmDecrypt,
-  buildRequestMessage,
-  buildResponseMessage,
-  formatAuthorization,
-  generateNonce,
-  loadPrivateKey,
-  loadPublicKey,
-  rsaSign,
-  rsaVerify,
-} from '../lib/core/crypto';
+import { aesGcmDecrypt, buildResponseMessage, loadPublicKey, rsaVerify } from '../lib/core/crypto';
+import { type Json, signedCall } from './helpers/sim-http';
 import { buildSignedNotification, WechatPaySimulator, type SimulatorCredentials, type SimulatorOptions } from '../lib/testing';
 
-type Json = Record<string, unknown>;
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -75,17 +65,9 @@ function decrypt(apiV3Key: string, raw: Buffer): { envelope: Json; resource: Jso
 async function createOrder(sim: WechatPaySimulator, notifyUrl: string, total = 888): Promise<string> {
   const c = sim.credentials;
   const outTradeNo = `N${Date.now()}${Math.floor(Math.random() * 1e6)}`;
-  const path = '/v3/pay/partner/transactions/native';
-  const body = JSON.stringify({ sp_appid: c.spAppid, sp_mchid: c.spMchid, sub_mchid: '1900000109', description: '通知测试', out_trade_no: outTradeNo, notify_url: notifyUrl, amount: { total } });
-  const timestamp = Math.floor(Date.now() / 1000);
-  const nonce = generateNonce();
-  const signature = rsaSign(buildRequestMessage('POST', path, timestamp, nonce, body), loadPrivateKey(c.merchantPrivateKeyPem));
-  const res = await fetch(sim.baseUrl + path, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: formatAuthorization({ mchid: c.spMchid, nonce_str: nonce, timestamp: String(timestamp), serial_no: c.merchantSerialNo, signature }) },
-    body,
-  });
-  expect(res.status).toBe(200);
+  const body = { sp_appid: c.spAppid, sp_mchid: c.spMchid, sub_mchid: '1900000109', description: '通知测试', out_trade_no: outTradeNo, notify_url: notifyUrl, amount: { total } };
+  const reply = await signedCall(sim, 'POST', '/v3/pay/partner/transactions/native', { body });
+  expect(reply.status).toBe(200);
   return outTradeNo;
 }
 
