@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE } from '../wechat-partner-pay.constants';
 import type { ResolvedWechatPayConfig } from '../core/config/resolve-config';
@@ -139,12 +140,26 @@ export class WechatPayCertificatesService implements OnModuleInit, OnModuleDestr
    * Send `serial` as the `Wechatpay-Serial` header of the request that carries the ciphertext.
    */
   encryptSensitive(plaintext: string): { ciphertext: string; serial: string } {
-    const v = this.config.verification;
-    const pub = this.keys.publicKey();
-    const target = (v.mode === 'publicKey' || (v.mode === 'both' && v.prefer === 'publicKey')) && pub ? pub : (this.keys.newestCertificate() ?? pub);
+    const target = this.encryptionKey();
     if (!target) {
       throw new WechatPayError('No platform certificate is known yet: call refresh() first, or configure the WeChat Pay public key');
     }
     return { ciphertext: rsaOaepEncrypt(plaintext, target.key), serial: target.serial };
+  }
+
+  /**
+   * `encryptSensitive()`, first downloading the platform certificates when none is known yet (platform certificate
+   * modes, before the first refresh).
+   */
+  async encryptSensitiveWithRefresh(plaintext: string): Promise<{ ciphertext: string; serial: string }> {
+    if (!this.encryptionKey() && this.config.verification.mode !== 'publicKey') await this.refresh();
+    return this.encryptSensitive(plaintext);
+  }
+
+  /** The key sensitive fields are encrypted for: the public key or the newest platform certificate, per `verification`. */
+  private encryptionKey(): { key: KeyObject; serial: string } | undefined {
+    const v = this.config.verification;
+    const pub = this.keys.publicKey();
+    return (v.mode === 'publicKey' || (v.mode === 'both' && v.prefer === 'publicKey')) && pub ? pub : (this.keys.newestCertificate() ?? pub);
   }
 }

@@ -99,7 +99,7 @@ export class WechatPayRefundsService {
     for (const field of ['bank_account', 'real_name'] as const) {
       const value = req[field];
       if (value === undefined) continue;
-      const encrypted = await this.encryptSensitive(value);
+      const encrypted = await this.certificates.encryptSensitiveWithRefresh(value);
       // Both fields must name the same key: the request carries one Wechatpay-Serial.
       if (serial !== undefined && encrypted.serial !== serial) throw new WechatPayError('The WeChat Pay keys changed while encrypting the abnormal refund application: try again');
       serial = encrypted.serial;
@@ -115,16 +115,5 @@ export class WechatPayRefundsService {
       wechatpaySerial: serial,
     });
     return res.data;
-  }
-
-  /** Encrypts with the current key; in platform certificate modes, downloads the certificates once if none is known yet. */
-  private async encryptSensitive(plaintext: string): Promise<{ ciphertext: string; serial: string }> {
-    try {
-      return this.certificates.encryptSensitive(plaintext);
-    } catch (e) {
-      if (this.config.verification.mode === 'publicKey' || this.certificates.newest()) throw e;
-      await this.certificates.refresh();
-      return this.certificates.encryptSensitive(plaintext);
-    }
   }
 }
