@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { aesGcmSeal } from '../core/crypto/aes-gcm';
 import { authenticateBillFile, billKeyFromPlaintext, decryptBillWindows } from './encrypted-bill';
 
@@ -48,22 +49,44 @@ describe('authenticateBillFile', () => {
   it.each([
     ['end', Buffer.concat([ciphertext, tag])],
     ['start', Buffer.concat([tag, ciphertext])],
-  ] as const)('authenticates a file with the tag at the %s and hashes its plaintext', (position, body) => {
-    const file = authenticateBillFile(cipher, body);
+  ] as const)('authenticates a file with the tag at the %s and hashes its plaintext', async (position, body) => {
+    const file = await authenticateBillFile(cipher, body);
     expect(file).toMatchObject({ position, sha1 });
     expect(Buffer.concat([...decryptBillWindows(cipher, file!.data, file!.tag)]).equals(plaintext)).toBe(
       true,
     );
   });
 
-  it('refuses a flipped byte, another key, nonce or AAD, and a file shorter than the tag', () => {
+  it('refuses a flipped byte, another key, nonce or AAD, and a file shorter than the tag', async () => {
     const body = Buffer.concat([ciphertext, tag]);
     const flipped = Buffer.from(body);
     flipped[100] ^= 1;
-    expect(authenticateBillFile(cipher, flipped)).toBeUndefined();
-    expect(authenticateBillFile({ ...cipher, key: randomBytes(32) }, body)).toBeUndefined();
-    expect(authenticateBillFile({ ...cipher, nonce: Buffer.from('a1B2c3D4e5F7') }, body)).toBeUndefined();
-    expect(authenticateBillFile({ ...cipher, aad: Buffer.from('bill') }, body)).toBeUndefined();
-    expect(authenticateBillFile(cipher, tag.subarray(0, 15))).toBeUndefined();
+    expect(await authenticateBillFile(cipher, flipped)).toBeUndefined();
+    expect(await authenticateBillFile({ ...cipher, key: randomBytes(32) }, body)).toBeUndefined();
+    expect(await authenticateBillFile({ ...cipher, nonce: Buffer.from('a1B2c3D4e5F7') }, body)).toBeUndefined();
+    expect(await authenticateBillFile({ ...cipher, aad: Buffer.from('bill') }, body)).toBeUndefined();
+    expect(await authenticateBillFile(cipher, tag.subarray(0, 15))).toBeUndefined();
+  });
+
+  describe('GZIP files: one pass authenticates and hashes the uncompressed bytes', () => {
+    const gz = gzipSync(plaintext);
+    const sealed = aesGcmSeal(key, nonce, Buffer.alloc(0), gz);
+
+    it.each([
+      ['end', Buffer.concat([sealed.ciphertext, sealed.tag])],
+      ['start', Buffer.concat([sealed.tag, sealed.ciphertext])],
+    ] as const)('tag at the %s: SHA1 of the gunzipped plaintext', async (position, body) => {
+      expect(await authenticateBillFile(cipher, body, true)).toMatchObject({ position, sha1 });
+    });
+
+    it('refuses altered bytes (not a gzip error), and names a file that authenticates but is not gzip', async () => {
+      const flipped = Buffer.concat([sealed.ciphertext, sealed.tag]);
+      flipped[flipped.length - 40] ^= 1;
+      expect(await authenticateBillFile(cipher, flipped, true)).toBeUndefined();
+      expect(await authenticateBillFile({ ...cipher, key: randomBytes(32) }, Buffer.concat([sealed.ciphertext, sealed.tag]), true)).toBeUndefined();
+      await expect(authenticateBillFile(cipher, Buffer.concat([ciphertext, tag]), true, 3)).rejects.toThrow(
+        'Bill file 3 is not valid gzip data after decryption',
+      );
+    });
   });
 });

@@ -11,6 +11,9 @@
  * - the order of GZIP and encryption: the file is the encryption of the gzipped bill (decrypt, then gunzip).
  */
 import { createHash } from 'node:crypto';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { WechatPayError } from '../core/errors/wechat-pay.errors';
 import { aesGcmDecipher } from '../core/crypto/aes-gcm';
 
 /** AES-256 key length in bytes. */
@@ -35,7 +38,7 @@ export interface AuthenticatedBillFile {
   data: Buffer;
   tag: Buffer;
   position: BillTagPosition;
-  /** SHA1 (hex) of the decrypted bytes (still gzipped when the bill was applied with GZIP). */
+  /** SHA1 (hex) of the decrypted bytes, gunzipped when the bill was applied with GZIP (WeChat's `hash_value`). */
   sha1: string;
 }
 
@@ -85,15 +88,44 @@ export function* decryptBillWindows(
   if (tail.length > 0) yield tail;
 }
 
+/** The gunzipped bytes of decrypted windows; a stream that is not gzip fails with a `WechatPayError`. */
+export async function* gunzipBillWindows(
+  windows: Iterable<Buffer>,
+  sequence: number,
+): AsyncGenerator<Buffer, void, undefined> {
+  const gunzip = createGunzip();
+  pipeline(Readable.from(windows, { objectMode: false }), gunzip, () => undefined);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (e) {
+    if (e instanceof WechatPayError) throw e;
+    throw new WechatPayError(`Bill file ${sequence} is not valid gzip data after decryption: ${(e as Error).message}`);
+  }
+}
+
+/** Whether `tag` authenticates `data` (one decryption pass, output dropped). */
+function tagVerifies(cipher: BillFileCipher, data: Buffer, tag: Buffer): boolean {
+  try {
+    for (const _window of decryptBillWindows(cipher, data, tag));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Authenticates a downloaded file, trying the tag at the end, then at the start (the layout is UNVERIFIED). The
- * decrypted bytes are hashed and dropped: only the SHA1 is kept, so memory stays at the size of the ciphertext.
- * Returns undefined when no layout authenticates (wrong key, nonce or AAD, or altered bytes).
+ * Authenticates a downloaded file, trying the tag at the end, then at the start (the layout is UNVERIFIED), and
+ * computes the SHA1 WeChat Pay gives as `hash_value`: of the decrypted bytes, gunzipped first when `gzip`. One
+ * decryption pass for a valid file; the decrypted bytes are hashed and dropped, so memory stays at the size of the
+ * ciphertext. Resolves to undefined when no layout authenticates (wrong key, nonce or AAD, or altered bytes); a file
+ * that authenticates but does not gunzip is a `WechatPayError`.
  */
-export function authenticateBillFile(
+export async function authenticateBillFile(
   cipher: BillFileCipher,
   body: Buffer,
-): AuthenticatedBillFile | undefined {
+  gzip = false,
+  sequence = 1,
+): Promise<AuthenticatedBillFile | undefined> {
   if (body.length < BILL_TAG_LENGTH) return undefined;
   for (const position of ['end', 'start'] as const) {
     const tag =
@@ -101,11 +133,28 @@ export function authenticateBillFile(
     const data =
       position === 'end' ? body.subarray(0, body.length - BILL_TAG_LENGTH) : body.subarray(BILL_TAG_LENGTH);
     const hash = createHash('sha1');
+    if (!gzip) {
+      try {
+        for (const window of decryptBillWindows(cipher, data, tag)) hash.update(window);
+      } catch {
+        continue;
+      }
+      return { data, tag, position, sha1: hash.digest('hex') };
+    }
+    // The tag is checked when the windows run out. Gunzip may fail first, on bytes decrypted with the wrong layout,
+    // or stop before the last window: the tag alone then decides between "not this layout" and "not gzip".
+    let authenticated = false;
+    function* checked(): Generator<Buffer, void, undefined> {
+      yield* decryptBillWindows(cipher, data, tag);
+      authenticated = true;
+    }
     try {
-      for (const window of decryptBillWindows(cipher, data, tag)) hash.update(window);
-    } catch {
+      for await (const chunk of gunzipBillWindows(checked(), sequence)) hash.update(chunk);
+    } catch (e) {
+      if (authenticated || tagVerifies(cipher, data, tag)) throw e;
       continue;
     }
+    if (!authenticated && !tagVerifies(cipher, data, tag)) continue;
     return { data, tag, position, sha1: hash.digest('hex') };
   }
   return undefined;

@@ -31,6 +31,7 @@ import {
   type BillFileCipher,
   billKeyFromPlaintext,
   decryptBillWindows,
+  gunzipBillWindows,
 } from './encrypted-bill';
 
 /** Query of `GET /v3/bill/tradebill`. */
@@ -448,7 +449,7 @@ export class WechatPayBillsService {
         `Bill file ${file.sequence}: ${bytes.length} bytes, shorter than the 16-byte AES-GCM tag; download it again`,
       );
     }
-    const authenticated = authenticateBillFile(file.cipher, bytes);
+    const authenticated = await authenticateBillFile(file.cipher, bytes, gzip, file.sequence);
     if (!authenticated) {
       throw new WechatPayBillDecryptionError(
         'AUTHENTICATION_FAILED',
@@ -457,12 +458,7 @@ export class WechatPayBillsService {
           'it does not belong to this encrypt_key and nonce; apply for the bill again',
       );
     }
-    let actual = authenticated.sha1;
-    if (gzip) {
-      const hash = createHash('sha1');
-      for await (const chunk of billFilePlaintext(file, authenticated, true)) hash.update(chunk);
-      actual = hash.digest('hex');
-    }
+    const actual = authenticated.sha1;
     if (actual !== file.hash) throw new WechatPayBillHashMismatchError(file.hash, actual, file.sequence);
     return authenticated;
   }
@@ -518,16 +514,6 @@ async function* billFilePlaintext(
   gzip: boolean,
 ): AsyncGenerator<Buffer, void, undefined> {
   const windows = decryptBillWindows(file.cipher, authenticated.data, authenticated.tag);
-  if (!gzip) {
-    yield* windows;
-    return;
-  }
-  const gunzip = createGunzip();
-  pipeline(Readable.from(windows, { objectMode: false }), gunzip, () => undefined);
-  try {
-    for await (const chunk of gunzip) yield chunk as Buffer;
-  } catch (e) {
-    if (e instanceof WechatPayError) throw e;
-    throw new WechatPayError(`Bill file ${file.sequence} is not valid gzip data after decryption: ${(e as Error).message}`);
-  }
+  if (gzip) yield* gunzipBillWindows(windows, file.sequence);
+  else yield* windows;
 }
