@@ -14,6 +14,7 @@ import {
   type WechatPayFieldProblem,
 } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../core/http/wechat-pay.client';
+import { BILL_ENDPOINTS } from './bills.endpoints';
 import { beijingDate } from '../core/time';
 import { WechatPayBillDecryptionError } from './bill-errors';
 import { type FundFlowBillParseResult, parseFundFlowBill, parseTradeBill, type TradeBillParseResult } from './bill-parser';
@@ -140,15 +141,8 @@ export class WechatPayBillsService {
     }
     this.checkTarType(query?.tar_type, problems);
     if (problems.length) throw new WechatPayValidationError(problems, 'trade bill query');
-    const res = await this.client.request<BillDownloadInfo>({
-      method: 'GET',
-      path: '/v3/bill/tradebill',
-      query: [
-        ['bill_date', bill_date],
-        ...(query.sub_mchid ? ([['sub_mchid', query.sub_mchid]] as const) : []),
-        ...(query.bill_type ? ([['bill_type', query.bill_type]] as const) : []),
-        ...(query.tar_type ? ([['tar_type', query.tar_type]] as const) : []),
-      ],
+    const res = await this.client.call<BillDownloadInfo>(BILL_ENDPOINTS.tradeBill, {
+      query: { bill_date, sub_mchid: query.sub_mchid || undefined, bill_type: query.bill_type || undefined, tar_type: query.tar_type || undefined },
     });
     return { ...res.data, tar_type: query.tar_type };
   }
@@ -162,14 +156,8 @@ export class WechatPayBillsService {
     }
     this.checkTarType(query?.tar_type, problems);
     if (problems.length) throw new WechatPayValidationError(problems, 'fund-flow bill query');
-    const res = await this.client.request<BillDownloadInfo>({
-      method: 'GET',
-      path: '/v3/bill/fundflowbill',
-      query: [
-        ['bill_date', bill_date],
-        ...(query.account_type ? ([['account_type', query.account_type]] as const) : []),
-        ...(query.tar_type ? ([['tar_type', query.tar_type]] as const) : []),
-      ],
+    const res = await this.client.call<BillDownloadInfo>(BILL_ENDPOINTS.fundFlowBill, {
+      query: { bill_date, account_type: query.account_type || undefined, tar_type: query.tar_type || undefined },
     });
     return { ...res.data, tar_type: query.tar_type };
   }
@@ -244,16 +232,8 @@ export class WechatPayBillsService {
     }
     this.checkTarType(query?.tar_type, problems);
     if (problems.length) throw new WechatPayValidationError(problems, 'sub-merchant fund-flow bill query');
-    const res = await this.client.request<Omit<SubMerchantFundFlowBillInfo, 'algorithm' | 'tar_type'>>({
-      method: 'GET',
-      path: '/v3/bill/sub-merchant-fundflowbill',
-      query: [
-        ['sub_mchid', query.sub_mchid],
-        ['bill_date', bill_date],
-        ['account_type', query.account_type],
-        ['algorithm', 'AEAD_AES_256_GCM'],
-        ...(query.tar_type ? ([['tar_type', query.tar_type]] as const) : []),
-      ],
+    const res = await this.client.call<Omit<SubMerchantFundFlowBillInfo, 'algorithm' | 'tar_type'>>(BILL_ENDPOINTS.subMerchantFundFlowBill, {
+      query: { sub_mchid: query.sub_mchid, bill_date, account_type: query.account_type, algorithm: 'AEAD_AES_256_GCM', tar_type: query.tar_type || undefined },
     });
     return { ...res.data, algorithm: 'AEAD_AES_256_GCM', tar_type: query.tar_type };
   }

@@ -9,6 +9,7 @@ import { rsaOaepEncrypt } from '../core/crypto/rsa-oaep';
 import { WechatPayVerifier } from '../core/crypto/verifier';
 import { WechatPayApiError, WechatPayConfigError, WechatPayError } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../core/http/wechat-pay.client';
+import { CERTIFICATE_ENDPOINTS } from './certificates.endpoints';
 
 /** One entry of `GET /v3/certificates`. */
 export interface PlatformCertificateWire {
@@ -79,7 +80,7 @@ export class WechatPayCertificatesService implements OnModuleInit, OnModuleDestr
     if (!this.usesCertificates) return this.list();
     let res;
     try {
-      res = await this.client.request<{ data?: PlatformCertificateWire[] }>({ method: 'GET', path: '/v3/certificates', verify: false });
+      res = await this.client.call<{ data?: PlatformCertificateWire[] }>(CERTIFICATE_ENDPOINTS.list, { verify: false });
     } catch (e) {
       if (e instanceof WechatPayApiError && e.code === 'RESOURCE_NOT_EXISTS') {
         throw new WechatPayConfigError([

@@ -6,6 +6,7 @@ import { joinSignedLines } from '../core/crypto/canonical-message';
 import { generateNonce } from '../core/crypto/nonce';
 import { WechatPayValidationError, type WechatPayFieldProblem } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../core/http/wechat-pay.client';
+import { ORDER_ENDPOINTS } from './orders.endpoints';
 import { formatBeijingRfc3339, parseRfc3339 } from '../core/time';
 import { validateRequest } from '../core/validation/validate-request';
 import {
@@ -33,7 +34,17 @@ const SCENE_DTO = {
   native: PartnerNativePrepayRequest,
 } as const;
 
-const TRANSACTIONS = '/v3/pay/partner/transactions';
+/** Identifies an order by WeChat Pay's `transaction_id`. */
+export interface TransactionIdQuery {
+  transaction_id: string;
+  sub_mchid: string;
+}
+
+/** Identifies an order by your `out_trade_no`. */
+export interface OutTradeNoQuery {
+  out_trade_no: string;
+  sub_mchid: string;
+}
 
 /** Options of `renderNativeQrCode`. */
 export interface NativeQrCodeOptions {
@@ -177,44 +188,46 @@ export class WechatPayOrdersService {
   }
 
   /** Query a paid order by WeChat Pay's `transaction_id`. */
-  queryByTransactionId(transaction_id: string, sub_mchid: string): Promise<PartnerTransaction> {
+  queryByTransactionId(req: TransactionIdQuery): Promise<PartnerTransaction>;
+  /** @deprecated Pass one object: `queryByTransactionId({ transaction_id, sub_mchid })`. Removed in the next major release. */
+  queryByTransactionId(transaction_id: string, sub_mchid: string): Promise<PartnerTransaction>;
+  async queryByTransactionId(reqOrId: TransactionIdQuery | string, sub?: string): Promise<PartnerTransaction> {
+    const { transaction_id, sub_mchid } = typeof reqOrId === 'string' ? { transaction_id: reqOrId, sub_mchid: sub as string } : (reqOrId ?? ({} as TransactionIdQuery));
     this.checkIds({ transaction_id, sub_mchid });
-    return this.query(`${TRANSACTIONS}/id/${encodeURIComponent(transaction_id)}`, sub_mchid);
-  }
-
-  /** Query an order by your `out_trade_no` (works before payment too). */
-  queryByOutTradeNo(out_trade_no: string, sub_mchid: string): Promise<PartnerTransaction> {
-    this.checkIds({ out_trade_no, sub_mchid });
-    return this.query(`${TRANSACTIONS}/out-trade-no/${encodeURIComponent(out_trade_no)}`, sub_mchid);
-  }
-
-  /** Close an unpaid order (204). Closing again is harmless; closing a paid order fails with `ORDER_PAID`. */
-  async close(out_trade_no: string, sub_mchid: string): Promise<void> {
-    this.checkIds({ out_trade_no, sub_mchid });
-    await this.client.request<void>({
-      method: 'POST',
-      path: `${TRANSACTIONS}/out-trade-no/${encodeURIComponent(out_trade_no)}/close`,
-      body: { sp_mchid: this.config.spMchid, sub_mchid },
-      idempotent: true,
-    });
-  }
-
-  private async query(path: string, sub_mchid: string): Promise<PartnerTransaction> {
-    const res = await this.client.request<PartnerTransaction>({
-      method: 'GET',
-      path,
-      query: [
-        ['sp_mchid', this.config.spMchid],
-        ['sub_mchid', sub_mchid],
-      ],
+    const res = await this.client.call<PartnerTransaction>(ORDER_ENDPOINTS.queryByTransactionId, {
+      params: { transaction_id },
+      query: { sp_mchid: this.config.spMchid, sub_mchid },
     });
     return res.data;
   }
 
+  /** Query an order by your `out_trade_no` (works before payment too). */
+  queryByOutTradeNo(req: OutTradeNoQuery): Promise<PartnerTransaction>;
+  /** @deprecated Pass one object: `queryByOutTradeNo({ out_trade_no, sub_mchid })`. Removed in the next major release. */
+  queryByOutTradeNo(out_trade_no: string, sub_mchid: string): Promise<PartnerTransaction>;
+  async queryByOutTradeNo(reqOrNo: OutTradeNoQuery | string, sub?: string): Promise<PartnerTransaction> {
+    const { out_trade_no, sub_mchid } = typeof reqOrNo === 'string' ? { out_trade_no: reqOrNo, sub_mchid: sub as string } : (reqOrNo ?? ({} as OutTradeNoQuery));
+    this.checkIds({ out_trade_no, sub_mchid });
+    const res = await this.client.call<PartnerTransaction>(ORDER_ENDPOINTS.queryByOutTradeNo, {
+      params: { out_trade_no },
+      query: { sp_mchid: this.config.spMchid, sub_mchid },
+    });
+    return res.data;
+  }
+
+  /** Close an unpaid order (204). Closing again is harmless; closing a paid order fails with `ORDER_PAID`. */
+  close(req: OutTradeNoQuery): Promise<void>;
+  /** @deprecated Pass one object: `close({ out_trade_no, sub_mchid })`. Removed in the next major release. */
+  close(out_trade_no: string, sub_mchid: string): Promise<void>;
+  async close(reqOrNo: OutTradeNoQuery | string, sub?: string): Promise<void> {
+    const { out_trade_no, sub_mchid } = typeof reqOrNo === 'string' ? { out_trade_no: reqOrNo, sub_mchid: sub as string } : (reqOrNo ?? ({} as OutTradeNoQuery));
+    this.checkIds({ out_trade_no, sub_mchid });
+    await this.client.call<void>(ORDER_ENDPOINTS.close, { params: { out_trade_no }, body: { sp_mchid: this.config.spMchid, sub_mchid } });
+  }
+
   private async prepay<T>(scene: Scene, req: PartnerPrepayRequestBase): Promise<T> {
     const body = this.buildBody(scene, req);
-    // Safe to retry: a re-sent identical body for the same out_trade_no returns a usable prepay_id.
-    const res = await this.client.request<T>({ method: 'POST', path: `${TRANSACTIONS}/${scene}`, body, idempotent: true });
+    const res = await this.client.call<T>(ORDER_ENDPOINTS[`${scene}Prepay`], { body });
     return res.data;
   }
 

@@ -3,6 +3,7 @@ import { WECHAT_PAY_CONFIG } from '../wechat-partner-pay.constants';
 import { notifyUrlProblem, type ResolvedWechatPayConfig } from '../core/config/resolve-config';
 import { WechatPayError, type WechatPayFieldProblem, WechatPayValidationError } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../core/http/wechat-pay.client';
+import { REFUND_ENDPOINTS } from './refunds.endpoints';
 import { validateRequest } from '../core/validation/validate-request';
 import { WechatPayCertificatesService } from '../certificates/wechat-pay-certificates.service';
 import { ApplyAbnormalRefundRequest, OUT_REFUND_NO_PATTERN, type PartnerRefund, PartnerRefundRequest } from './dto/partner-refund.dto';
@@ -11,6 +12,12 @@ import { ApplyAbnormalRefundRequest, OUT_REFUND_NO_PATTERN, type PartnerRefund, 
 const MAX_SENSITIVE_BYTES = 214;
 /** `refund_id`: string(32) in the WeChat Pay docs; WeChat's ids are digits, letters are tolerated. */
 const REFUND_ID_PATTERN = /^[0-9A-Za-z_-]{1,32}$/;
+
+/** Identifies a refund by your `out_refund_no`. */
+export interface OutRefundNoQuery {
+  out_refund_no: string;
+  sub_mchid: string;
+}
 
 /**
  * Partner refunds. A refund is identified by your `out_refund_no`: creating it again with the same body returns the
@@ -41,28 +48,23 @@ export class WechatPayRefundsService {
       const p = notifyUrl !== undefined ? notifyUrlProblem(notifyUrl) : undefined;
       if (p) problems.push({ field: 'notify_url', message: p });
     });
-    const res = await this.client.request<PartnerRefund>({
-      method: 'POST',
-      path: '/v3/refund/domestic/refunds',
-      body: { ...req, notify_url: req.notify_url ?? this.config.notifyUrl },
-      idempotent: true,
-    });
+    const res = await this.client.call<PartnerRefund>(REFUND_ENDPOINTS.create, { body: { ...req, notify_url: req.notify_url ?? this.config.notifyUrl } });
     return res.data;
   }
 
   /** Queries a refund by your `out_refund_no`; an unknown one is `RESOURCE_NOT_EXISTS` (404). */
-  async queryByOutRefundNo(out_refund_no: string, sub_mchid: string): Promise<PartnerRefund> {
+  queryByOutRefundNo(req: OutRefundNoQuery): Promise<PartnerRefund>;
+  /** @deprecated Pass one object: `queryByOutRefundNo({ out_refund_no, sub_mchid })`. Removed in the next major release. */
+  queryByOutRefundNo(out_refund_no: string, sub_mchid: string): Promise<PartnerRefund>;
+  async queryByOutRefundNo(reqOrNo: OutRefundNoQuery | string, sub?: string): Promise<PartnerRefund> {
+    const { out_refund_no, sub_mchid } = typeof reqOrNo === 'string' ? { out_refund_no: reqOrNo, sub_mchid: sub as string } : (reqOrNo ?? ({} as OutRefundNoQuery));
     const problems: WechatPayFieldProblem[] = [];
     if (typeof out_refund_no !== 'string' || !OUT_REFUND_NO_PATTERN.test(out_refund_no)) {
       problems.push({ field: 'out_refund_no', message: 'must be 1–64 characters of [0-9A-Za-z_-|*@]' });
     }
     if (typeof sub_mchid !== 'string' || !/^\d{1,32}$/.test(sub_mchid)) problems.push({ field: 'sub_mchid', message: 'must be the sub-merchant id (digits)' });
     if (problems.length) throw new WechatPayValidationError(problems, 'refund query');
-    const res = await this.client.request<PartnerRefund>({
-      method: 'GET',
-      path: `/v3/refund/domestic/refunds/${encodeURIComponent(out_refund_no)}`,
-      query: [['sub_mchid', sub_mchid]],
-    });
+    const res = await this.client.call<PartnerRefund>(REFUND_ENDPOINTS.queryByOutRefundNo, { params: { out_refund_no }, query: { sub_mchid } });
     return res.data;
   }
 
@@ -74,7 +76,20 @@ export class WechatPayRefundsService {
    * nor the ciphertext ever appears in errors or logs. The answer is the refund, normally PROCESSING again; the
    * outcome arrives as a REFUND.* notification.
    */
-  async applyAbnormalRefund(refund_id: string, req: ApplyAbnormalRefundRequest): Promise<PartnerRefund> {
+  applyAbnormalRefund(req: ApplyAbnormalRefundRequest & { refund_id: string }): Promise<PartnerRefund>;
+  /** @deprecated Pass one object: `applyAbnormalRefund({ refund_id, ...req })`. Removed in the next major release. */
+  applyAbnormalRefund(refund_id: string, req: ApplyAbnormalRefundRequest): Promise<PartnerRefund>;
+  async applyAbnormalRefund(idOrReq: string | (ApplyAbnormalRefundRequest & { refund_id: string }), positional?: ApplyAbnormalRefundRequest): Promise<PartnerRefund> {
+    let refund_id: string;
+    let req: ApplyAbnormalRefundRequest;
+    if (typeof idOrReq === 'string' || positional !== undefined) {
+      refund_id = idOrReq as string;
+      req = positional as ApplyAbnormalRefundRequest;
+    } else {
+      const { refund_id: id, ...rest } = idOrReq ?? ({} as ApplyAbnormalRefundRequest & { refund_id: string });
+      refund_id = id;
+      req = rest as ApplyAbnormalRefundRequest;
+    }
     validateRequest(ApplyAbnormalRefundRequest, req, 'abnormal refund application', (r, problems) => {
       if (typeof refund_id !== 'string' || !REFUND_ID_PATTERN.test(refund_id)) {
         problems.unshift({ field: 'refund_id', message: 'must be the refund_id WeChat Pay returned (1–32 characters of [0-9A-Za-z_-])' });
@@ -105,15 +120,7 @@ export class WechatPayRefundsService {
       serial = encrypted.serial;
       body[field] = encrypted.ciphertext;
     }
-    const res = await this.client.request<PartnerRefund>({
-      method: 'POST',
-      path: `/v3/refund/domestic/refunds/${encodeURIComponent(refund_id)}/apply-abnormal-refund`,
-      body,
-      // The body is serialized once, so a retry resends the same ciphertexts. Safe because WeChat Pay keys the
-      // application on out_refund_no ("同一退款单号多次请求只退一笔") [UNVERIFIED for this endpoint's re-entry].
-      idempotent: true,
-      wechatpaySerial: serial,
-    });
+    const res = await this.client.call<PartnerRefund>(REFUND_ENDPOINTS.applyAbnormalRefund, { params: { refund_id }, body, wechatpaySerial: serial });
     return res.data;
   }
 }
