@@ -21,6 +21,7 @@ const IN_PROGRESS: DedupeClaim = Object.freeze({ status: 'in-progress' });
 export class InMemoryNotificationDedupeStore implements NotificationDedupeStore {
   private readonly entries = new Map<string, Entry>();
   private lastSweep: number;
+  private fence = 0;
 
   /** `clock` returns milliseconds since the epoch (injectable for tests). */
   constructor(private readonly clock: () => number = Date.now) {
@@ -39,7 +40,13 @@ export class InMemoryNotificationDedupeStore implements NotificationDedupeStore 
     if (entry && entry.expiresAt > now) return entry.token === undefined ? COMPLETED : IN_PROGRESS;
     const token = randomUUID();
     this.entries.set(key, { token, expiresAt: now + lockMs });
-    return { status: 'claimed', token };
+    return { status: 'claimed', token, fence: ++this.fence };
+  }
+
+  async renew(key: string, token: string, lockMs: number): Promise<boolean> {
+    if (!this.owns(key, token)) return false;
+    this.entries.set(key, { token, expiresAt: this.clock() + lockMs });
+    return true;
   }
 
   async complete(key: string, token: string, ttlMs: number): Promise<boolean> {
