@@ -90,8 +90,22 @@ export interface WechatPayNotificationOptions {
   dedupeStore?: NotificationDedupeStore;
   /** How long a completed notification is remembered. Default 25 h (WeChat retries for about 24 h). */
   dedupeTtlMs?: number;
-  /** How long a claim may stay in progress before another delivery may take it over. Default 60 s. */
+  /**
+   * How long a claim holds without renewal. While the handler runs the claim is renewed every third of this (stores
+   * with `renew()`, as both shipped stores), so a slower handler keeps it; after a crash another delivery may take it
+   * over once this has passed. Default 60 s.
+   */
   dedupeLockMs?: number;
+  /**
+   * Deadline of every dedupe store call (claim, renew, complete, release), whatever the store client's own retry
+   * settings: a store that does not answer in time is treated as down (503, WeChat Pay retries). Default 1000 ms.
+   */
+  storeTimeoutMs?: number;
+  /**
+   * Time from the start of handling within which the reply must go out (WeChat Pay waits 5 s): bounds the retries of
+   * a failed completion write. Default 4000 ms.
+   */
+  replyBudgetMs?: number;
   /**
    * The exactly-once key of every notification route and `handleOnce()` call of this module, unless a route or call
    * sets its own. Default `event_type:sp_mchid:sub_mchid:transaction_id` (refunds: `out_refund_no`). Must return a

@@ -41,6 +41,8 @@ export interface ResolvedWechatPayConfig {
     dedupeStore?: NotificationDedupeStore;
     dedupeTtlMs: number;
     dedupeLockMs: number;
+    storeTimeoutMs: number;
+    replyBudgetMs: number;
     dedupeKey?: NotificationDedupeKeyFn;
   };
 }
@@ -230,10 +232,18 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     dedupeStore: store,
     dedupeTtlMs: positiveInt(problems, 'notifications.dedupeTtlMs', n.dedupeTtlMs, 25 * 3600_000),
     dedupeLockMs: positiveInt(problems, 'notifications.dedupeLockMs', n.dedupeLockMs, 60_000),
+    storeTimeoutMs: positiveInt(problems, 'notifications.storeTimeoutMs', n.storeTimeoutMs, 1000),
+    replyBudgetMs: positiveInt(problems, 'notifications.replyBudgetMs', n.replyBudgetMs, 4000),
     dedupeKey: n.dedupeKey as NotificationDedupeKeyFn | undefined,
   };
   if (n.dedupeKey !== undefined && typeof n.dedupeKey !== 'function') {
     problems.push('notifications.dedupeKey must be a function (notification) => string');
+  }
+  if (notifications.replyBudgetMs >= 5000) {
+    problems.push('notifications.replyBudgetMs must be under 5000 ms: WeChat Pay stops waiting for the reply after 5 s');
+  }
+  if (notifications.storeTimeoutMs >= notifications.replyBudgetMs) {
+    problems.push('notifications.storeTimeoutMs must be shorter than notifications.replyBudgetMs (default 4000 ms)');
   }
   if (notifications.dedupeTtlMs < 25 * 3600_000) {
     problems.push('notifications.dedupeTtlMs must be at least 25 h: WeChat Pay retries a notification for about 24 h');

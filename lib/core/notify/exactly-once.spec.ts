@@ -5,6 +5,11 @@ import { InMemoryNotificationDedupeStore } from '../../notifications/dedupe/in-m
 import { RedisNotificationDedupeStore } from '../../notifications/dedupe/redis-notification-dedupe.store';
 import { runExactlyOnce, WechatPayExactlyOnceError, type ExactlyOnceOptions, type NotificationLease } from './exactly-once';
 
+interface Made {
+  store: NotificationDedupeStore;
+  close: () => Promise<void>;
+}
+
 const base: ExactlyOnceOptions = { lockMs: 300, ttlMs: 60_000, storeTimeoutMs: 200, replyBudgetMs: 4000 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -35,10 +40,10 @@ class FaultyStore implements NotificationDedupeStore {
 }
 
 describe.each([
-  ['memory', () => ({ store: new InMemoryNotificationDedupeStore(), close: async () => undefined })],
+  ['memory', (): Made => ({ store: new InMemoryNotificationDedupeStore(), close: async () => undefined })],
   [
     'redis',
-    () => {
+    (): Made => {
       const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: false, maxRetriesPerRequest: 1 });
       return { store: new RedisNotificationDedupeStore(redis, { keyPrefix: `wechatpay-test:${randomUUID()}:` }), close: async () => void (await redis.quit()) };
     },

@@ -1,11 +1,11 @@
 import { IsNotEmpty, IsString } from 'class-validator';
-import { PartnerTransaction } from '../../orders/dto/partner-transaction.dto';
+import { PartnerTransactionFields } from '../../orders/dto/partner-transaction.dto';
 
 /**
  * Decrypted resource of `TRANSACTION.*` notifications (spec §6.1): the same object as the order query, with
- * `transaction_id` always present.
+ * `transaction_id` and `amount` always present.
  */
-export class PartnerTransactionResource extends PartnerTransaction {
+export class PartnerTransactionResource extends PartnerTransactionFields {
   /** WeChat Pay's order number. */
-  @IsString() @IsNotEmpty() declare transaction_id: string;
+  @IsString() @IsNotEmpty() transaction_id!: string;
 }

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsArray, IsDefined, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class-validator';
 
 /** `trade_state` values of a partner transaction (spec §4.3). */
 export const TRADE_STATES = ['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR', 'ACCEPT'] as const;
@@ -52,16 +52,16 @@ export interface PromotionDetail {
 }
 
 /**
- * A partner transaction as returned by the query endpoints and carried (decrypted) by `TRANSACTION.*`
- * notifications. Fields that exist only once paid are optional.
+ * The fields every partner transaction has, in a query answer and in a notification alike. `transaction_id` is
+ * declared by the two subclasses, because class-validator merges a parent's `@IsOptional()` into every subclass.
  */
-export class PartnerTransaction {
-  @IsString() sp_appid!: string;
-  @IsString() sp_mchid!: string;
+export abstract class PartnerTransactionFields {
+  @IsString() @IsNotEmpty() sp_appid!: string;
+  @IsString() @IsNotEmpty() sp_mchid!: string;
   @IsOptional() @IsString() sub_appid?: string;
-  @IsString() sub_mchid!: string;
-  @IsString() out_trade_no!: string;
-  @IsOptional() @IsString() transaction_id?: string;
+  @IsString() @IsNotEmpty() sub_mchid!: string;
+  @IsString() @IsNotEmpty() out_trade_no!: string;
+  abstract transaction_id?: string;
   @IsOptional() @IsString() trade_type?: TradeType | '';
   @IsIn(TRADE_STATES) trade_state!: TradeState;
   @IsOptional() @IsString() trade_state_desc?: string;
@@ -70,7 +70,16 @@ export class PartnerTransaction {
   /** RFC 3339, e.g. `2018-06-08T10:34:56+08:00`. */
   @IsOptional() @IsString() success_time?: string;
   @IsOptional() @ValidateNested() @Type(() => TransactionPayer) payer?: TransactionPayer;
-  @ValidateNested() @Type(() => TransactionAmount) amount!: TransactionAmount;
+  /** Always present: `@IsDefined()` because `@ValidateNested()` alone lets a missing object through. */
+  @IsDefined() @ValidateNested() @Type(() => TransactionAmount) amount!: TransactionAmount;
   @IsOptional() @ValidateNested() @Type(() => TransactionSceneInfo) scene_info?: TransactionSceneInfo;
   @IsOptional() @IsArray() promotion_detail?: PromotionDetail[];
+}
+
+/**
+ * A partner transaction as returned by the query endpoints. Fields that exist only once paid are optional
+ * (`transaction_id`, `success_time`, `payer`).
+ */
+export class PartnerTransaction extends PartnerTransactionFields {
+  @IsOptional() @IsString() transaction_id?: string;
 }
