@@ -9,11 +9,11 @@ import {
   IsNotEmpty,
   IsOptional,
   IsString,
-  Length,
   Matches,
   Min,
   ValidateNested,
 } from 'class-validator';
+import { ByteLength } from '../../core/validation/byte-length';
 
 /** `[0-9A-Za-z_-|*]`, 6–32 characters (spec §4.1). */
 export const OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
@@ -28,15 +28,15 @@ export class PartnerOrderAmount {
 
 /** The payer of a JSAPI / mini-program order: an openid under sp_appid or under sub_appid. */
 export class PartnerOrderPayer {
-  @IsOptional() @IsString() @Length(1, 128) sp_openid?: string;
-  @IsOptional() @IsString() @Length(1, 128) sub_openid?: string;
+  @IsOptional() @IsString() @ByteLength(1, 128) sp_openid?: string;
+  @IsOptional() @IsString() @ByteLength(1, 128) sub_openid?: string;
 }
 
 /** One item of `detail.goods_detail`. */
 export class PartnerGoodsDetail {
-  @IsString() @Length(1, 32) merchant_goods_id!: string;
-  @IsOptional() @IsString() @Length(1, 32) wechatpay_goods_id?: string;
-  @IsOptional() @IsString() @Length(1, 256) goods_name?: string;
+  @IsString() @ByteLength(1, 32) merchant_goods_id!: string;
+  @IsOptional() @IsString() @ByteLength(1, 32) wechatpay_goods_id?: string;
+  @IsOptional() @IsString() @ByteLength(1, 256) goods_name?: string;
   @IsInt() @Min(1) quantity!: number;
   @IsInt() @Min(0) unit_price!: number;
 }
@@ -44,32 +44,32 @@ export class PartnerGoodsDetail {
 /** `detail`: receipt information for discounts. */
 export class PartnerOrderDetail {
   @IsOptional() @IsInt() @Min(0) cost_price?: number;
-  @IsOptional() @IsString() @Length(1, 32) invoice_id?: string;
+  @IsOptional() @IsString() @ByteLength(1, 32) invoice_id?: string;
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(6000) @ValidateNested({ each: true }) @Type(() => PartnerGoodsDetail)
   goods_detail?: PartnerGoodsDetail[];
 }
 
 /** `scene_info.store_info`. */
 export class PartnerStoreInfo {
-  @IsString() @Length(1, 32) id!: string;
-  @IsOptional() @IsString() @Length(1, 256) name?: string;
-  @IsOptional() @IsString() @Length(1, 32) area_code?: string;
-  @IsOptional() @IsString() @Length(1, 512) address?: string;
+  @IsString() @ByteLength(1, 32) id!: string;
+  @IsOptional() @IsString() @ByteLength(1, 256) name?: string;
+  @IsOptional() @IsString() @ByteLength(1, 32) area_code?: string;
+  @IsOptional() @IsString() @ByteLength(1, 512) address?: string;
 }
 
 /** `scene_info.h5_info`, required for H5 orders. */
 export class PartnerH5Info {
   @IsIn(['iOS', 'Android', 'Wap'], { message: "scene_info.h5_info.type must be 'iOS', 'Android' or 'Wap'" }) type!: 'iOS' | 'Android' | 'Wap';
-  @IsOptional() @IsString() @Length(1, 64) app_name?: string;
-  @IsOptional() @IsString() @Length(1, 128) app_url?: string;
-  @IsOptional() @IsString() @Length(1, 128) bundle_id?: string;
-  @IsOptional() @IsString() @Length(1, 128) package_name?: string;
+  @IsOptional() @IsString() @ByteLength(1, 64) app_name?: string;
+  @IsOptional() @IsString() @ByteLength(1, 128) app_url?: string;
+  @IsOptional() @IsString() @ByteLength(1, 128) bundle_id?: string;
+  @IsOptional() @IsString() @ByteLength(1, 128) package_name?: string;
 }
 
 /** `scene_info`. */
 export class PartnerSceneInfo {
-  @IsString() @Length(1, 45) payer_client_ip!: string;
-  @IsOptional() @IsString() @Length(1, 32) device_id?: string;
+  @IsString() @ByteLength(1, 45) payer_client_ip!: string;
+  @IsOptional() @IsString() @ByteLength(1, 32) device_id?: string;
   @IsOptional() @ValidateNested() @Type(() => PartnerStoreInfo) store_info?: PartnerStoreInfo;
 }
 
@@ -89,17 +89,17 @@ export class PartnerPrepayRequestBase {
   /** Sub-merchant receiving the money. */
   @IsString() @Matches(/^\d{1,32}$/, { message: 'sub_mchid must be the sub-merchant id (digits)' }) sub_mchid!: string;
   /** Sub-merchant AppID; required with `payer.sub_openid`. */
-  @IsOptional() @IsString() @Length(1, 32) sub_appid?: string;
-  /** Shown on the payer's bill, at most 127 characters. */
-  @IsString() @Length(1, 127, { message: 'description must be 1–127 characters' }) description!: string;
+  @IsOptional() @IsString() @ByteLength(1, 32) sub_appid?: string;
+  /** Shown on the payer's bill, at most 127 UTF-8 bytes (42 Chinese characters). */
+  @IsString() @ByteLength(1, 127) description!: string;
   /** Your order number: 6–32 of `[0-9A-Za-z_-|*]`, unique under the provider. */
   @Matches(OUT_TRADE_NO_PATTERN, { message: 'out_trade_no must be 6–32 characters of [0-9A-Za-z_-|*]' }) out_trade_no!: string;
   /** Payment deadline: a Date or an RFC 3339 string with offset; must be in the future. */
   @IsOptional() time_expire?: Date | string;
-  @IsOptional() @IsString() @Length(1, 128) attach?: string;
+  @IsOptional() @IsString() @ByteLength(1, 128) attach?: string;
   /** Overrides the module's `notifyUrl`. */
   @IsOptional() @IsString() notify_url?: string;
-  @IsOptional() @IsString() @Length(1, 32) goods_tag?: string;
+  @IsOptional() @IsString() @ByteLength(1, 32) goods_tag?: string;
   @IsOptional() @IsBoolean() support_fapiao?: boolean;
   @IsOptional() @IsArray() @IsIn(['no_balance', 'no_credit', 'no_debit', 'balance_only'], { each: true })
   limit_pay?: Array<'no_balance' | 'no_credit' | 'no_debit' | 'balance_only'>;

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
+import { ByteLength } from '../../core/validation/byte-length';
 
 /** `[0-9A-Za-z_-|*@]`, 1–64 characters (spec §10). */
 export const OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
@@ -22,9 +23,9 @@ export class RefundRequestAmount {
 
 /** One refunded goods line. */
 export class RefundGoodsDetail {
-  @IsString() @Length(1, 32) merchant_goods_id!: string;
-  @IsOptional() @IsString() @Length(1, 32) wechatpay_goods_id?: string;
-  @IsOptional() @IsString() @Length(1, 256) goods_name?: string;
+  @IsString() @ByteLength(1, 32) merchant_goods_id!: string;
+  @IsOptional() @IsString() @ByteLength(1, 32) wechatpay_goods_id?: string;
+  @IsOptional() @IsString() @ByteLength(1, 256) goods_name?: string;
   @IsInt() @Min(0) unit_price!: number;
   @IsInt() @Min(1) refund_amount!: number;
   @IsInt() @Min(1) refund_quantity!: number;
@@ -33,12 +34,12 @@ export class RefundGoodsDetail {
 /** Request of `POST /v3/refund/domestic/refunds` (partner). Give exactly one of `transaction_id` and `out_trade_no`. */
 export class PartnerRefundRequest {
   @IsString() @Matches(/^\d{1,32}$/, { message: 'sub_mchid must be the sub-merchant id (digits)' }) sub_mchid!: string;
-  @IsOptional() @IsString() @Length(1, 32) transaction_id?: string;
+  @IsOptional() @IsString() @ByteLength(1, 32) transaction_id?: string;
   @IsOptional() @IsString() @Matches(/^[0-9A-Za-z_\-|*]{6,32}$/, { message: 'out_trade_no must be 6–32 characters of [0-9A-Za-z_-|*]' }) out_trade_no?: string;
   /** Your refund number: same number + same body = the same refund (safe to retry). */
   @Matches(OUT_REFUND_NO_PATTERN, { message: 'out_refund_no must be 1–64 characters of [0-9A-Za-z_-|*@]' }) out_refund_no!: string;
   /** Shown to the payer. */
-  @IsOptional() @IsString() @Length(1, 80) reason?: string;
+  @IsOptional() @IsString() @ByteLength(1, 80) reason?: string;
   /** Overrides the module's notifyUrl for the refund notification. */
   @IsOptional() @IsString() notify_url?: string;
   @IsOptional() @IsIn(['AVAILABLE']) funds_account?: 'AVAILABLE';
@@ -100,7 +101,7 @@ export class ApplyAbnormalRefundRequest {
   @Matches(OUT_REFUND_NO_PATTERN, { message: 'out_refund_no must be 1–64 characters of [0-9A-Za-z_-|*@]' }) out_refund_no!: string;
   @IsIn(ABNORMAL_REFUND_TYPES, { message: 'type must be USER_BANK_CARD or MERCHANT_BANK_CARD' }) type!: AbnormalRefundType;
   /** Bank of the card, as a WeChat Pay bank type (e.g. `ICBC_DEBIT`); only debit cards of some banks are accepted. */
-  @IsOptional() @IsString() @Length(1, 16, { message: 'bank_type must be 1–16 characters (a WeChat Pay bank type such as ICBC_DEBIT)' }) bank_type?: string;
+  @IsOptional() @IsString() @ByteLength(1, 16, { message: 'bank_type must be 1–16 characters (a WeChat Pay bank type such as ICBC_DEBIT)' }) bank_type?: string;
   /** The card number, in plain text (encrypted by the service before sending). */
   @IsOptional() @IsString({ message: 'bank_account must be a string' }) bank_account?: string;
   /** The card holder's name, in plain text (encrypted by the service before sending). */
