@@ -1,5 +1,5 @@
 import { HttpModule } from '@nestjs/axios';
-import { Module, type Provider } from '@nestjs/common';
+import { Logger, Module, type Provider } from '@nestjs/common';
 import { resolveWechatPayConfig, type ResolvedWechatPayConfig } from './core/config/resolve-config';
 import { WechatPayKeyStore } from './core/crypto/key-store';
 import { WechatPayVerifier } from './core/crypto/verifier';
@@ -17,7 +17,12 @@ const internalProviders: Provider[] = [
   {
     provide: WECHAT_PAY_CONFIG,
     inject: [WECHAT_PARTNER_PAY_MODULE_OPTIONS],
-    useFactory: (options: WechatPartnerPayModuleOptions) => resolveWechatPayConfig(options),
+    useFactory: (options: WechatPartnerPayModuleOptions) => {
+      const config = resolveWechatPayConfig(options);
+      const logger = new Logger('WechatPartnerPayModule');
+      for (const w of config.warnings) logger.warn(w);
+      return config;
+    },
   },
   {
     provide: WECHAT_PAY_KEY_STORE,

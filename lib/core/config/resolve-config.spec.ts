@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { WechatPayConfigError } from '../errors/wechat-pay.errors';
 import type { WechatPartnerPayModuleOptions } from '../../interfaces';
-import { notifyUrlProblem, resolveWechatPayConfig } from './resolve-config';
+import { notifyUrlProblem, notifyUrlWarning, resolveWechatPayConfig } from './resolve-config';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -96,12 +96,26 @@ describe('resolveWechatPayConfig', () => {
   });
 });
 
+describe('notifyUrlWarning', () => {
+  it('warns about plain http to a non-loopback host (a private dedicated line), not about https or loopback', () => {
+    expect(notifyUrlWarning('http://10.1.2.3/notify')).toMatch(/dedicated line/);
+    expect(notifyUrlWarning('http://127.0.0.1:3000/notify')).toBeUndefined();
+    expect(notifyUrlWarning('https://shop.example.com/notify')).toBeUndefined();
+  });
+
+  it('is reported by resolveWechatPayConfig as a warning, not a problem', () => {
+    const config = resolveWechatPayConfig({ ...validOptions(), notifyUrl: 'http://10.1.2.3/wechatpay/notify' });
+    expect(config.warnings).toEqual([expect.stringMatching(/^notifyUrl uses http:\/\/ \(10\.1\.2\.3\)/)]);
+  });
+});
+
 describe('notifyUrlProblem', () => {
   it.each([
     ['https://shop.example.com/wechatpay/notify', undefined],
     ['http://127.0.0.1:3000/notify', undefined],
     ['http://localhost/notify', undefined],
-    ['http://shop.example.com/notify', /https/],
+    ['http://shop.example.com/notify', undefined],
+    ['ftp://shop.example.com/notify', /https/],
     ['https://shop.example.com/notify?order=1', /query string/],
     ['/notify', /absolute/],
   ])('%s', (url, expected) => {

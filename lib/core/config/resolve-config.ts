@@ -15,6 +15,8 @@ export const DEFAULT_BACKUP_BASE_URL = 'https://api2.mch.weixin.qq.com';
 
 /** Options after validation: keys parsed once into KeyObjects, defaults applied. */
 export interface ResolvedWechatPayConfig {
+  /** Settings that work but deserve a word at boot; the module logs them once. */
+  warnings: readonly string[];
   spMchid: string;
   spAppid: string;
   merchantSerialNo: string;
@@ -77,7 +79,10 @@ function checkUrl(problems: string[], name: string, v: unknown): string | undefi
   return v.replace(/\/+$/, '');
 }
 
-/** Whether a notify URL is acceptable: https (http only for loopback, for local tests), no query string. */
+/**
+ * Whether a notify URL is acceptable: absolute http(s), no query string, at most 256 characters. Plain http is
+ * accepted because WeChat Pay calls back over http on private dedicated lines (专线); `notifyUrlWarning()` says so.
+ */
 export function notifyUrlProblem(v: string): string | undefined {
   let u: URL;
   try {
@@ -85,14 +90,28 @@ export function notifyUrlProblem(v: string): string | undefined {
   } catch {
     return 'must be an absolute https:// URL';
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) {
-    return `must use https:// (http:// is accepted only for localhost), got ${u.protocol}`;
-  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return `must use https://, got ${u.protocol}`;
   if (u.search || v.includes('?')) return 'must not contain a query string (WeChat Pay rejects it); put identifiers in the path';
   if (u.hash) return 'must not contain a #fragment';
   if (v.length > 256) return `must be at most 256 characters, got ${v.length}`;
   return undefined;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** A warning for a notify URL that works but should not be used on the Internet: plain http to a non-loopback host. */
+export function notifyUrlWarning(v: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'http:' || LOOPBACK_HOSTS.has(u.hostname)) return undefined;
+  return (
+    `uses http:// (${u.host}): WeChat Pay accepts plain HTTP callbacks only over a private dedicated line; on the ` +
+    'Internet use https://, so that nobody on the way can read or replay the (signed) notifications'
+  );
 }
 
 /**
@@ -101,6 +120,8 @@ export function notifyUrlProblem(v: string): string | undefined {
  */
 export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): ResolvedWechatPayConfig {
   const problems: string[] = [];
+  /** Settings that work but deserve a word at boot (logged by the module). */
+  const warnings: string[] = [];
   if (!isObject(options)) throw new WechatPayConfigError(['options must be an object']);
   const o = options;
 
@@ -207,7 +228,11 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   if (o.notifyUrl !== undefined) {
     const p = typeof o.notifyUrl === 'string' ? notifyUrlProblem(o.notifyUrl) : 'must be a string';
     if (p) problems.push(`notifyUrl ${p}`);
-    else notifyUrl = o.notifyUrl;
+    else {
+      notifyUrl = o.notifyUrl;
+      const w = notifyUrlWarning(o.notifyUrl);
+      if (w) warnings.push(`notifyUrl ${w}`);
+    }
   }
   const baseUrl = checkUrl(problems, 'baseUrl', o.baseUrl) ?? DEFAULT_BASE_URL;
   const backupBaseUrl = checkUrl(problems, 'backupBaseUrl', o.backupBaseUrl) ?? DEFAULT_BACKUP_BASE_URL;
@@ -251,6 +276,7 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
 
   if (problems.length) throw new WechatPayConfigError(problems);
   return {
+    warnings,
     spMchid: o.spMchid,
     spAppid: o.spAppid,
     merchantSerialNo: merchantSerialNo!,
