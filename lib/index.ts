@@ -11,4 +11,5 @@ export * from './refunds';
 export * from './notifications';
 export { formatBeijingRfc3339, beijingDate, parseRfc3339 } from './core/time';
 export { WechatPartnerPayModule } from './wechat-partner-pay.module';
+export { WECHAT_PARTNER_PAY_OPTIONS } from './wechat-partner-pay.module-definition';
 export type { WechatPartnerPayForRootOptions, WechatPartnerPayAsyncOptions } from './wechat-partner-pay.module-definition';

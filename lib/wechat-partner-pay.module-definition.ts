@@ -17,3 +17,10 @@ export const {
 export type WechatPartnerPayForRootOptions = typeof WECHAT_PARTNER_PAY_OPTIONS_TYPE;
 /** Argument of `WechatPartnerPayModule.forRootAsync()`: `imports`, `inject`, `useFactory | useClass | useExisting`, `isGlobal`. */
 export type WechatPartnerPayAsyncOptions = typeof WECHAT_PARTNER_PAY_ASYNC_OPTIONS_TYPE;
+
+/**
+ * The injection token of the raw module options (what `forRoot()` is given or `forRootAsync()`'s factory returns).
+ * Tests override it to point an app at the simulator:
+ * `Test.createTestingModule({ imports: [AppModule] }).overrideProvider(WECHAT_PARTNER_PAY_OPTIONS).useValue(sim.moduleOptions())`.
+ */
+export const WECHAT_PARTNER_PAY_OPTIONS: string | symbol = WECHAT_PARTNER_PAY_MODULE_OPTIONS;

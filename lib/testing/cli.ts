@@ -19,6 +19,8 @@ export interface CliIo {
 export interface CliHandle {
   simulator: WechatPaySimulator;
   credentialsFile: string;
+  /** The dotenv file written (`--env-out`). */
+  envFile: string;
   /** Saves the state file (if any) and stops the simulator. */
   close(): Promise<void>;
 }
@@ -35,6 +37,8 @@ const USAGE = `Usage: wechatpay-partner-simulator [options]
   --port <n>                    port (default 8090; 0 = random)
   --host <addr>                 address (default 127.0.0.1)
   --credentials-out <file>      credentials file, mode 0600 (default wechatpay-sandbox.json); reused when it exists
+  --env-out <file>              a ready dotenv file, mode 0600 (default: the credentials file with .env,
+                                wechatpay-sandbox.env), for ConfigModule.forRoot({ envFilePath: 'wechatpay-sandbox.env' })
   --state-file <file>           keep orders across restarts in this JSON file
   --sign-with <mode>            publicKey | platformCertificate (default publicKey)
   --public-key-only             no platform certificates (/v3/certificates answers 404)
@@ -62,6 +66,7 @@ const FLAGS: Record<string, Flag> = {
   port: { kind: 'number' },
   host: { kind: 'string' },
   'credentials-out': { kind: 'string' },
+  'env-out': { kind: 'string' },
   'state-file': { kind: 'string' },
   'sign-with': { kind: 'string' },
   'public-key-only': { kind: 'boolean' },
@@ -129,12 +134,26 @@ function sandboxEnv(baseUrl: string, c: SimulatorCredentials): Record<string, st
     WECHATPAY_SP_APPID: c.spAppid,
     WECHATPAY_SERIAL_NO: c.merchantSerialNo,
     WECHATPAY_PRIVATE_KEY: c.merchantPrivateKeyPem,
+    WECHATPAY_MERCHANT_CERTIFICATE: c.merchantCertificatePem,
     WECHATPAY_API_V3_KEY: c.apiV3Key,
     WECHATPAY_PUBLIC_KEY_ID: c.publicKeyId,
     WECHATPAY_PUBLIC_KEY: c.publicKeyPem,
     ...(sub ? { WECHATPAY_SUB_MCHID: sub.subMchid } : {}),
     ...(sub?.subAppid ? { WECHATPAY_SUB_APPID: sub.subAppid } : {}),
   };
+}
+
+/**
+ * A dotenv file: one `NAME="value"` line per variable, newlines written as `\n` (which dotenv, and so
+ * `@nestjs/config`, expands inside double quotes). Values with `"` or `\` cannot be written that way and are refused.
+ */
+export function toDotenv(env: Record<string, string>): string {
+  const lines = ['# WeChat Pay partner simulator sandbox: private keys and the APIv3 key of the SIMULATOR only. Keep out of git.'];
+  for (const [name, value] of Object.entries(env)) {
+    if (/["\\]/.test(value)) throw new Error(`${name} holds a quote or backslash and cannot be written to a dotenv file`);
+    lines.push(`${name}="${value.replace(/\r?\n/g, '\\n')}"`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function loadCredentials(file: string): SimulatorCredentials | undefined {
@@ -154,6 +173,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     return undefined;
   }
   const credentialsFile = resolve(String(args['credentials-out'] ?? 'wechatpay-sandbox.json'));
+  // Beside the credentials file by default: wechatpay-sandbox.json → wechatpay-sandbox.env.
+  const envFile = resolve(String(args['env-out'] ?? credentialsFile.replace(/\.json$/i, '') + '.env'));
   const stateFile = args['state-file'] === undefined ? undefined : resolve(String(args['state-file']));
   // Every option is checked before the (slow) key generation.
   const signWith = oneOf('sign-with', args['sign-with'], ['publicKey', 'platformCertificate'] as const);
@@ -205,6 +226,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
   const c = options.publicKeyOnly ? credentials : (simulator.credentials as SimulatorCredentials);
   const env = sandboxEnv(simulator.baseUrl, c);
   writePrivateFile(credentialsFile, JSON.stringify({ baseUrl: simulator.baseUrl, env, credentials: c } satisfies SandboxFile, null, 2));
+  writePrivateFile(envFile, toDotenv(env));
 
   out(`WeChat Pay partner simulator listening on ${simulator.baseUrl}`);
   out(`Credentials ${existing ? 'reused from' : 'written to'} ${credentialsFile} (mode 0600: private keys and the APIv3 key; keep it out of git)`);
@@ -213,7 +235,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
   for (const name of ['WECHATPAY_BASE_URL', 'WECHATPAY_SP_MCHID', 'WECHATPAY_SP_APPID', 'WECHATPAY_SERIAL_NO', 'WECHATPAY_PUBLIC_KEY_ID', 'WECHATPAY_SUB_MCHID', 'WECHATPAY_SUB_APPID']) {
     if (env[name] !== undefined) out(`  ${name}=${env[name]}`);
   }
-  out(`  WECHATPAY_PRIVATE_KEY, WECHATPAY_API_V3_KEY, WECHATPAY_PUBLIC_KEY: from "env" in ${credentialsFile}`);
+  out(`  WECHATPAY_PRIVATE_KEY, WECHATPAY_MERCHANT_CERTIFICATE, WECHATPAY_API_V3_KEY, WECHATPAY_PUBLIC_KEY: from "env" in ${credentialsFile}`);
+  out(`All of them, ready for @nestjs/config: ${envFile} (mode 0600)`);
   out('');
   out(`Sub-merchants: ${c.subMerchants.map((s) => `${s.subMchid}${s.subAppid ? ` (sub_appid ${s.subAppid})` : ''}${s.authorized ? '' : ' [not authorized]'}`).join(', ')}`);
   out(`Pay an order: POST ${simulator.baseUrl}/__sim/pay {"sub_mchid":"…","out_trade_no":"…"}, or open its h5_url / ${simulator.baseUrl}/__sim/cashier?pr=<code_url pr>`);
@@ -224,6 +247,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
   const handle: CliHandle = {
     simulator,
     credentialsFile,
+    envFile,
     close: () =>
       (closing ??= (async () => {
         process.off('SIGINT', onSignal);
