@@ -15,12 +15,12 @@ import {
   TRADE_BILL_LAYOUTS,
   TRADE_BILL_SUMMARY_COLUMNS,
   type BillColumn,
-} from './bill-columns';
-import { WechatPayBillWriteError } from './bill-errors';
-import { formatBillAmount } from './bill-money';
-import { type TradeBillType } from './dto/trade-bill.dto';
+} from '../bills/bill-columns';
+import { WechatPayBillWriteError } from '../bills/bill-errors';
+import { formatBillAmount } from '../bills/bill-money';
+import { type TradeBillType } from '../bills/dto/trade-bill.dto';
 
-export { WechatPayBillWriteError } from './bill-errors';
+export { WechatPayBillWriteError } from '../bills/bill-errors';
 
 /**
  * One trade bill detail row to write. Amounts are integers: fen, except `fee` in 1/100000 yuan (0.6 yuan = 60000).
