@@ -176,7 +176,8 @@ describe('client-side validation: nothing reaches the simulator', () => {
     ['amount zero', () => orders.nativePrepay({ ...base(), amount: { total: 0 } }), 'amount.total'],
     ['amount in yuan', () => orders.nativePrepay({ ...base(), amount: { total: 9.9 } }), 'amount.total'],
     ['notify_url with query', () => orders.nativePrepay({ ...base(), notify_url: 'https://a.example/n?x=1' }), 'notify_url'],
-    ['notify_url plain http', () => orders.nativePrepay({ ...base(), notify_url: 'http://a.example/n' }), 'notify_url'],
+    // Plain http is accepted (WeChat Pay calls back over http on private dedicated lines); other schemes are not.
+    ['notify_url not http(s)', () => orders.nativePrepay({ ...base(), notify_url: 'ftp://a.example/n' }), 'notify_url'],
     ['time_expire in the past', () => orders.nativePrepay({ ...base(), time_expire: new Date(Date.now() - 1000) }), 'time_expire'],
     ['time_expire not RFC 3339', () => orders.nativePrepay({ ...base(), time_expire: '2030-01-01 10:00:00' }), 'time_expire'],
     ['JSAPI without payer', () => orders.jsapiPrepay({ ...base() } as PartnerJsapiPrepayRequest), 'payer'],
