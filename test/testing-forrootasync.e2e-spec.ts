@@ -5,11 +5,20 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module } from '@nestjs/common';
+import { Controller, Module, Post } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { parse } from 'dotenv';
-import { WECHAT_PARTNER_PAY_OPTIONS, WechatPartnerPayModule, WechatPayApiError, WechatPayOrdersService } from 'nestjs-wechat-partner-pay';
+import {
+  NotificationResource,
+  type PartnerTransactionResource,
+  WECHAT_PARTNER_PAY_OPTIONS,
+  WechatPartnerPayModule,
+  WechatPayApiError,
+  WechatPayNotification,
+  WechatPayOrdersService,
+} from 'nestjs-wechat-partner-pay';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 import { type CliHandle, main } from '../lib/testing/cli';
 
@@ -84,6 +93,58 @@ describe('forRootAsync against the simulator', () => {
       await ref.close();
     } finally {
       await sim.close();
+    }
+  });
+});
+
+const received: string[] = [];
+
+@Controller()
+class NotifyController {
+  @Post('wechatpay/notify')
+  @WechatPayNotification('TRANSACTION.SUCCESS')
+  paid(@NotificationResource() tx: PartnerTransactionResource): void {
+    received.push(tx.out_trade_no);
+  }
+}
+
+describe('notifications to an app on port 0', () => {
+  it('arrive through sim.routeNotificationsTo(app URL), with the production-like notify URL kept in the options', async () => {
+    const sim = await WechatPaySimulator.start();
+    const ref = await Test.createTestingModule({
+      imports: [WechatPartnerPayModule.forRoot(sim.moduleOptions({ notifyUrl: 'https://shop.example.com/wechatpay/notify' }))],
+      controllers: [NotifyController],
+    }).compile();
+    const app = ref.createNestApplication<NestExpressApplication>({ rawBody: true, logger: false });
+    try {
+      await app.listen(0, '127.0.0.1');
+      sim.routeNotificationsTo(await app.getUrl());
+      const out_trade_no = `PORT0${Date.now()}`;
+      await app.get(WechatPayOrdersService).nativePrepay({ sub_mchid: '1900000109', description: 'port 0', out_trade_no, amount: { total: 1 } });
+      await sim.pay(out_trade_no);
+      await sim.notifications.flush();
+      expect(received).toEqual([out_trade_no]);
+      expect(sim.deliveries.map((d) => [d.url, d.status])).toEqual([['https://shop.example.com/wechatpay/notify', 204]]);
+    } finally {
+      await app.close();
+      await sim.close();
+    }
+  });
+
+  it('are logged by the CLI with --verbose (event, id, URL, reply), never their content', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wechatpay-verbose-'));
+    const logs: string[] = [];
+    const cli = await main(['--port', '0', '--credentials-out', join(dir, 's.json'), '--verbose', '--notification-mode', 'once'], { out: () => undefined, err: (l) => logs.push(l), installSignalHandlers: false });
+    try {
+      const sim = cli!.simulator;
+      const id = sim.notify('http://127.0.0.1:9/nobody-listens', 'TRANSACTION.SUCCESS', { secret_field: 'must not be logged' });
+      await sim.notifications.flush();
+      const line = logs.find((l) => l.startsWith('notify '));
+      expect(line).toMatch(new RegExp(`^notify TRANSACTION\\.SUCCESS ${id} attempt 1 -> http://127\\.0\\.0\\.1:9/nobody-listens: \\w+`));
+      expect(logs.join('\n')).not.toContain('must not be logged');
+    } finally {
+      await cli?.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

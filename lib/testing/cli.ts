@@ -58,7 +58,8 @@ const USAGE = `Usage: wechatpay-partner-simulator [options]
   --bill-aad <text>             AES-GCM associated data of the files (default empty)
   --bill-tag-position <p>       end | start: where the GCM tag sits in a file (default end)
   --bill-max-part-bytes <n>     split bills into files of at most n bytes (default: one file)
-  --verbose                     one line per request on stderr (method, path, status)
+  --verbose                     one line per request on stderr (method, path, status), and one per
+                                notification delivery attempt (event, id, URL, reply status)
   --help`;
 
 type Flag = { kind: 'string' | 'number' | 'boolean' };
@@ -208,6 +209,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     billReadyHour: args['bill-ready-hour'] === undefined ? undefined : Number(args['bill-ready-hour']),
     encryptedBill,
     logger: args.verbose === true ? err : undefined,
+    onDelivery:
+      args.verbose === true
+        ? (d) =>
+            err(
+              `notify ${d.probe ? 'probe ' : ''}${d.eventType} ${d.notificationId} attempt ${d.attempt} -> ${d.url}: ` +
+                `${d.status ? `HTTP ${d.status}` : (d.error ?? 'no reply')} (${d.elapsedMs} ms after it was scheduled)`,
+            )
+        : undefined,
     onStateChange: () => {
       if (!stateFile) return;
       // Debounced: a burst of requests writes the file once.

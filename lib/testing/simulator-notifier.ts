@@ -55,6 +55,8 @@ export interface NotifierOptions {
   record(delivery: NotificationDelivery): void;
   violation(message: string): void;
   random?: () => number;
+  /** Where an attempt actually goes for a notify_url (see `WechatPaySimulator.routeNotificationsTo()`). */
+  target?: (notifyUrl: string) => string;
 }
 
 /** A notification to deliver. */
@@ -136,7 +138,7 @@ export class SimulatorNotifier {
     return new Promise((resolve) => {
       let url: URL;
       try {
-        url = new URL(job.url);
+        url = new URL(this.options.target ? this.options.target(job.url) : job.url);
       } catch {
         return resolve({ status: 0, error: 'INVALID_URL' });
       }

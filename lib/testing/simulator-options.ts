@@ -1,3 +1,4 @@
+import type { NotificationDelivery } from './simulator-notifier';
 /**
  * The options of `WechatPaySimulator.start()`, checked all at once, and the credentials they resolve to (the cached
  * default set, completed and overridden by what the options give).
@@ -49,6 +50,8 @@ export interface SimulatorOptions {
   logger?: (line: string) => void;
   /** Called after anything that changes orders or refunds (the CLI's `--state-file` saves then). */
   onStateChange?: () => void;
+  /** Called after every notification delivery attempt (probes included), e.g. to log it (the CLI's `--verbose`). */
+  onDelivery?: (delivery: NotificationDelivery) => void;
   /** 'auto' (default): refunds become SUCCESS after `refundDelayMs`; 'manual': they stay PROCESSING until `sim.completeRefund()`. */
   refundMode?: 'auto' | 'manual';
   /** Real milliseconds a refund stays PROCESSING in 'auto' mode (WeChat: up to days). Default 50. */

@@ -72,6 +72,8 @@ export class WechatPaySimulator {
   private readonly transport: SimulatorTransport;
   private url = '';
   private closing?: Promise<void>;
+  /** Set by `routeNotificationsTo()`. */
+  private notificationOrigin?: string;
 
   private constructor(
     credentials: SimulatorCredentials,
@@ -91,7 +93,11 @@ export class WechatPaySimulator {
       signingKey: () => this.keyring.byMode(options.signWith ?? 'publicKey'),
       clock,
       userAgent: 'Mozilla/4.0 (compatible; WechatPay-Simulator)',
-      record: (d) => (this.deliveries as NotificationDelivery[]).push(d),
+      record: (d) => {
+        (this.deliveries as NotificationDelivery[]).push(d);
+        options.onDelivery?.(d);
+      },
+      target: (notifyUrl) => this.retarget(notifyUrl),
       violation: (m) => (this.violations as string[]).push(m),
     });
     const ctx: SimulatorBookContext = {
@@ -254,6 +260,28 @@ export class WechatPaySimulator {
     if (this.sent.size > REDELIVERABLE) this.sent.delete(this.sent.keys().next().value as string);
     this.notifier.schedule({ id, url, eventType, body });
     return id;
+  }
+
+  /**
+   * Delivers every notification to `appUrl`'s origin (scheme, host and port), keeping the path of its notify_url:
+   * for a test app that listens on port 0, whose notify URL in the module options cannot know the port. E.g.
+   * `notifyUrl: 'https://shop.example.com/wechatpay/notify'` in the options, then after `await app.listen(0)`:
+   * `sim.routeNotificationsTo(await app.getUrl())`. `undefined` delivers to the notify_url itself again.
+   */
+  routeNotificationsTo(appUrl: string | undefined): void {
+    if (appUrl === undefined) {
+      this.notificationOrigin = undefined;
+      return;
+    }
+    const u = new URL(appUrl.replace('://[::]', '://127.0.0.1').replace('://[::1]', '://127.0.0.1'));
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`routeNotificationsTo: ${u.protocol} is not http(s)`);
+    this.notificationOrigin = u.origin;
+  }
+
+  private retarget(notifyUrl: string): string {
+    if (!this.notificationOrigin) return notifyUrl;
+    const u = new URL(notifyUrl);
+    return `${this.notificationOrigin}${u.pathname}`;
   }
 
   /**
