@@ -9,6 +9,7 @@ export * from './orders';
 export * from './bills';
 export * from './refunds';
 export * from './notifications';
+export * from './filters';
 export { formatBeijingRfc3339, beijingDate, parseRfc3339 } from './core/time';
 export { WechatPartnerPayModule } from './wechat-partner-pay.module';
 export type { WechatPartnerPayForRootOptions, WechatPartnerPayAsyncOptions } from './wechat-partner-pay.module-definition';

@@ -62,8 +62,16 @@ export interface WechatPartnerPayModuleOptions {
   apiV3Key: string;
   /** How to verify WeChat Pay's signatures. */
   verification: WechatPayVerificationOptions;
-  /** Default `notify_url` for orders: https, no query string. */
+  /**
+   * Default `notify_url` for orders: https, no query string. At application bootstrap the module warns when no
+   * `@WechatPayNotification()` route of the app serves its path (global prefix and URI versioning included).
+   */
   notifyUrl?: string;
+  /**
+   * Default `notify_url` for refunds created without one: https, no query string. Default: `notifyUrl`. Give it when
+   * the route at `notifyUrl` accepts only `TRANSACTION.*` events, or refund notifications (`REFUND.*`) are refused.
+   */
+  refundNotifyUrl?: string;
   /** API host. Default `https://api.mch.weixin.qq.com`; the simulator gives its own. */
   baseUrl?: string;
   /** Backup host used when `retry.failover` is on. Default `https://api2.mch.weixin.qq.com`. */
@@ -80,6 +88,21 @@ export interface WechatPartnerPayModuleOptions {
   clock?: () => number;
   /** Notification handling. */
   notifications?: WechatPayNotificationOptions;
+  /**
+   * Make one cheap signed call at application bootstrap (a query of an order that does not exist) and fail the boot
+   * with a `WechatPayConfigError` when WeChat Pay refuses the request signature (wrong `merchantSerialNo`,
+   * `privateKey` or `spMchid`), when the answer's signature does not verify (wrong `verification` settings), or when
+   * WeChat Pay cannot be reached. `true` queries under the service provider itself (WeChat Pay refuses that with a
+   * signed 4xx, which proves as much); `{ subMchid }` queries under that sub-merchant (a signed 404 ORDER_NOT_EXIST).
+   * Default false.
+   */
+  verifyOnBoot?: boolean | WechatPayBootCheckOptions;
+}
+
+/** Options of the boot check `verifyOnBoot`. */
+export interface WechatPayBootCheckOptions {
+  /** A sub-merchant (特约商户) of `spMchid` to query the non-existent order under. */
+  subMchid?: string;
 }
 
 /** Options of `@WechatPayNotification()` handling. */
@@ -98,4 +121,10 @@ export interface WechatPayNotificationOptions {
    * non-empty string; the same notification must always give the same key.
    */
   dedupeKey?: NotificationDedupeKeyFn;
+  /**
+   * At application bootstrap, warn when no `@WechatPayNotification()` route serves the path of `notifyUrl` or
+   * `refundNotifyUrl`, or when the route there refuses the events sent to that URL. Turn it off when a reverse proxy
+   * rewrites the path. Default true.
+   */
+  routeCheck?: boolean;
 }

@@ -3,6 +3,8 @@ import { WechatPayConfigError, WechatPayError } from '../errors/wechat-pay.error
 import { PUBLIC_KEY_ID_PREFIX } from '../crypto/key-store';
 import type { NotificationDedupeKeyFn } from '../../notifications/wechat-pay-notification.service';
 import { keysMatch, loadPrivateKey, loadPublicKey, parseCertificate, type ParsedCertificate } from '../crypto/keys';
+import { publicKeyInputProblem, rsaKeySizeProblem } from './key-checks';
+import { unknownOptionProblems } from './option-keys';
 import type {
   NotificationDedupeStore,
   WechatPartnerPayModuleOptions,
@@ -29,6 +31,8 @@ export interface ResolvedWechatPayConfig {
     prefer: 'publicKey' | 'platformCertificate';
   };
   notifyUrl?: string;
+  /** `refundNotifyUrl`, else `notifyUrl`. */
+  refundNotifyUrl?: string;
   baseUrl: string;
   backupBaseUrl: string;
   timeoutMs: number;
@@ -42,7 +46,20 @@ export interface ResolvedWechatPayConfig {
     dedupeTtlMs: number;
     dedupeLockMs: number;
     dedupeKey?: NotificationDedupeKeyFn;
+    routeCheck: boolean;
   };
+  /** The boot check, when `verifyOnBoot` is on: the sub-merchant to query under (the provider itself by default). */
+  verifyOnBoot?: { subMchid: string };
+}
+
+/** Every notify URL option that is set, with the event types WeChat Pay sends to it (for the boot route check). */
+export function notifyUrlOptions(config: ResolvedWechatPayConfig): Array<{ option: string; url: string; eventPrefix: string }> {
+  const out: Array<{ option: string; url: string; eventPrefix: string }> = [];
+  if (config.notifyUrl) out.push({ option: 'notifyUrl', url: config.notifyUrl, eventPrefix: 'TRANSACTION.' });
+  if (config.refundNotifyUrl) {
+    out.push({ option: config.refundNotifyUrl === config.notifyUrl ? 'refundNotifyUrl (default: notifyUrl)' : 'refundNotifyUrl', url: config.refundNotifyUrl, eventPrefix: 'REFUND.' });
+  }
+  return out;
 }
 
 const TWELVE_HOURS = 12 * 3600_000;
@@ -93,14 +110,36 @@ export function notifyUrlProblem(v: string): string | undefined {
   return undefined;
 }
 
+function checkNotifyUrl(problems: string[], name: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const p = typeof v === 'string' ? notifyUrlProblem(v) : 'must be a string';
+  if (p) problems.push(`${name} ${p}`);
+  return p ? undefined : (v as string);
+}
+
+function bootCheck(problems: string[], v: unknown, spMchid: unknown): ResolvedWechatPayConfig['verifyOnBoot'] {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return { subMchid: String(spMchid) };
+  if (!isObject(v)) {
+    problems.push('verifyOnBoot must be true, false or { subMchid }');
+    return undefined;
+  }
+  if (v.subMchid === undefined) return { subMchid: String(spMchid) };
+  if (typeof v.subMchid !== 'string' || !/^\d{1,32}$/.test(v.subMchid)) {
+    problems.push('verifyOnBoot.subMchid must be a sub-merchant id (特约商户号): 1–32 digits');
+    return undefined;
+  }
+  return { subMchid: v.subMchid };
+}
+
 /**
  * Validates module options once at boot and normalises them. Throws one `WechatPayConfigError` listing every
  * problem; no key material ever appears in the text.
  */
 export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): ResolvedWechatPayConfig {
-  const problems: string[] = [];
   if (!isObject(options)) throw new WechatPayConfigError(['options must be an object']);
   const o = options;
+  const problems: string[] = unknownOptionProblems(o as unknown as Record<string, unknown>);
 
   if (typeof o.spMchid !== 'string' || !/^\d{1,32}$/.test(o.spMchid)) {
     problems.push('spMchid must be the service provider merchant id: 1–32 digits');
@@ -126,6 +165,8 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   else {
     try {
       privateKey = loadPrivateKey(o.privateKey, 'privateKey');
+      const short = rsaKeySizeProblem(privateKey, 'privateKey');
+      if (short) problems.push(short);
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -139,6 +180,8 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   if (o.merchantCertificate !== undefined) {
     try {
       const cert = parseCertificate(o.merchantCertificate, 'merchantCertificate');
+      const short = rsaKeySizeProblem(cert.publicKey, 'merchantCertificate');
+      if (short) problems.push(short);
       if (merchantSerialNo && merchantSerialNo !== cert.serialNo) {
         problems.push(
           `merchantSerialNo ${merchantSerialNo} does not match the serial of merchantCertificate (${cert.serialNo}); ` +
@@ -163,7 +206,14 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     certificates: [],
     prefer: 'publicKey',
   };
-  if (!isObject(v) || !['publicKey', 'platformCertificate', 'both'].includes(v.mode as string)) {
+  if (v === undefined || v === null) {
+    problems.push(
+      'verification is required: it says how WeChat Pay signatures are verified. verification.mode must be ' +
+        "'publicKey' ({ mode: 'publicKey', publicKeyId: 'PUB_KEY_ID_…', publicKey: <pub_key.pem> }, the WeChat Pay public key), " +
+        "'platformCertificate' ({ mode: 'platformCertificate' }: certificates downloaded from /v3/certificates) or " +
+        "'both' (public key and platform certificates, during a migration)",
+    );
+  } else if (!isObject(v) || !['publicKey', 'platformCertificate', 'both'].includes(v.mode as string)) {
     problems.push("verification.mode must be 'publicKey', 'platformCertificate' or 'both'");
   } else {
     verification.mode = v.mode as 'publicKey' | 'platformCertificate' | 'both';
@@ -171,11 +221,15 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
       if (typeof v.publicKeyId !== 'string' || !v.publicKeyId.startsWith(PUBLIC_KEY_ID_PREFIX)) {
         problems.push(`verification.publicKeyId must start with ${PUBLIC_KEY_ID_PREFIX} (the id shown next to the WeChat Pay public key)`);
       } else verification.publicKeyId = v.publicKeyId;
+      const wrongKind = publicKeyInputProblem(v.publicKey, privateKey);
       if (v.publicKey === undefined) problems.push('verification.publicKey is required: the content of pub_key.pem');
+      else if (wrongKind) problems.push(wrongKind);
       else {
         try {
           verification.publicKey = loadPublicKey(v.publicKey as string, 'verification.publicKey');
           if (verification.publicKey.type !== 'public') throw new WechatPayError('verification.publicKey must be a public key');
+          const short = rsaKeySizeProblem(verification.publicKey, 'verification.publicKey');
+          if (short) problems.push(short);
         } catch (e) {
           problems.push((e as Error).message);
         }
@@ -191,7 +245,10 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
         else
           v.certificates.forEach((c, i) => {
             try {
-              verification.certificates.push(parseCertificate(c as string, `verification.certificates[${i}]`));
+              const cert = parseCertificate(c as string, `verification.certificates[${i}]`);
+              const short = rsaKeySizeProblem(cert.publicKey, `verification.certificates[${i}]`);
+              if (short) problems.push(short);
+              verification.certificates.push(cert);
             } catch (e) {
               problems.push((e as Error).message);
             }
@@ -201,12 +258,8 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     }
   }
 
-  let notifyUrl: string | undefined;
-  if (o.notifyUrl !== undefined) {
-    const p = typeof o.notifyUrl === 'string' ? notifyUrlProblem(o.notifyUrl) : 'must be a string';
-    if (p) problems.push(`notifyUrl ${p}`);
-    else notifyUrl = o.notifyUrl;
-  }
+  const notifyUrl = checkNotifyUrl(problems, 'notifyUrl', o.notifyUrl);
+  const refundNotifyUrl = checkNotifyUrl(problems, 'refundNotifyUrl', o.refundNotifyUrl) ?? notifyUrl;
   const baseUrl = checkUrl(problems, 'baseUrl', o.baseUrl) ?? DEFAULT_BASE_URL;
   const backupBaseUrl = checkUrl(problems, 'backupBaseUrl', o.backupBaseUrl) ?? DEFAULT_BACKUP_BASE_URL;
   const timeoutMs = positiveInt(problems, 'timeoutMs', o.timeoutMs, 10_000);
@@ -231,7 +284,10 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     dedupeTtlMs: positiveInt(problems, 'notifications.dedupeTtlMs', n.dedupeTtlMs, 25 * 3600_000),
     dedupeLockMs: positiveInt(problems, 'notifications.dedupeLockMs', n.dedupeLockMs, 60_000),
     dedupeKey: n.dedupeKey as NotificationDedupeKeyFn | undefined,
+    routeCheck: n.routeCheck !== false,
   };
+  if (n.routeCheck !== undefined && typeof n.routeCheck !== 'boolean') problems.push('notifications.routeCheck must be a boolean');
+  const verifyOnBoot = bootCheck(problems, o.verifyOnBoot, o.spMchid);
   if (n.dedupeKey !== undefined && typeof n.dedupeKey !== 'function') {
     problems.push('notifications.dedupeKey must be a function (notification) => string');
   }
@@ -248,6 +304,7 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     apiV3Key,
     verification,
     notifyUrl,
+    refundNotifyUrl,
     baseUrl,
     backupBaseUrl,
     timeoutMs,
@@ -256,5 +313,6 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     threadpoolSigning: o.threadpoolSigning === true,
     clock: o.clock ?? Date.now,
     notifications,
+    verifyOnBoot,
   };
 }
