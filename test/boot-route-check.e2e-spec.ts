@@ -4,16 +4,30 @@
  * versioning included) and warns, naming both, when none serves it. A signed notification posted to the notify URL
  * path proves that the path the check computed is the one the adapter really serves.
  */
-import { Controller, type INestApplication, type LoggerService, Post, RequestMethod, VersioningType } from '@nestjs/common';
+import {
+  Controller,
+  type INestApplication,
+  type LoggerService,
+  Post,
+  RequestMethod,
+  VersioningType,
+} from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { NotificationResource, PartnerTransactionResource, WechatPartnerPayModule, type WechatPartnerPayModuleOptions, WechatPayNotification } from 'nestjs-wechat-partner-pay';
+import {
+  NotificationResource,
+  PartnerTransactionResource,
+  WechatPartnerPayModule,
+  type WechatPartnerPayModuleOptions,
+  WechatPayNotification,
+} from 'nestjs-wechat-partner-pay';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 
 const SHOP = 'https://shop.example.com';
-const ROUTE_CHECK = /which no @WechatPayNotification\(\) POST route serves|is served by .* which accepts only/;
+const ROUTE_CHECK =
+  /which no @WechatPayNotification\(\) POST route serves|is served by .* which accepts only/;
 
 @Controller('wechatpay')
 class NotifyController {
@@ -74,7 +88,10 @@ describe.each<Adapter>(['express', 'fastify'])('notify URL route check on %s', (
   });
   afterAll(() => sim.close());
 
-  async function boot(options: Partial<WechatPartnerPayModuleOptions>, configure: (app: INestApplication) => void): Promise<{ app: INestApplication; warnings: string[]; lines: string[] }> {
+  async function boot(
+    options: Partial<WechatPartnerPayModuleOptions>,
+    configure: (app: INestApplication) => void,
+  ): Promise<{ app: INestApplication; warnings: string[]; lines: string[] }> {
     const ref = await Test.createTestingModule({
       imports: [WechatPartnerPayModule.forRoot(sim.moduleOptions(options))],
       controllers: [NotifyController],
@@ -87,12 +104,20 @@ describe.each<Adapter>(['express', 'fastify'])('notify URL route check on %s', (
     configure(app);
     await app.init();
     if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-    return { app, lines: logger.lines, warnings: logger.lines.filter((l) => l.startsWith('WARN ') && ROUTE_CHECK.test(l)) };
+    return {
+      app,
+      lines: logger.lines,
+      warnings: logger.lines.filter((l) => l.startsWith('WARN ') && ROUTE_CHECK.test(l)),
+    };
   }
 
   async function deliver(target: INestApplication, path: string): Promise<number> {
     const n = sim.signedNotification('TRANSACTION.SUCCESS', transaction(sim), 'transaction');
-    const res = await request(target.getHttpServer()).post(path).set(n.headers).set('Content-Type', 'application/json').send(n.body);
+    const res = await request(target.getHttpServer())
+      .post(path)
+      .set(n.headers)
+      .set('Content-Type', 'application/json')
+      .send(n.body);
     return res.status;
   }
 
@@ -106,9 +131,14 @@ describe.each<Adapter>(['express', 'fastify'])('notify URL route check on %s', (
   });
 
   it('warns once, naming the notify URL path and the prefixed route, when the notify URL lacks the global prefix', async () => {
-    const h = await boot({ notifyUrl: `${SHOP}/wechatpay/notify`, refundNotifyUrl: `${SHOP}/api/wechatpay/refund-notify` }, (a) => a.setGlobalPrefix('api'));
+    const h = await boot(
+      { notifyUrl: `${SHOP}/wechatpay/notify`, refundNotifyUrl: `${SHOP}/api/wechatpay/refund-notify` },
+      (a) => a.setGlobalPrefix('api'),
+    );
     expect(h.warnings).toHaveLength(1);
-    expect(h.warnings[0]).toContain('notifyUrl has the path /wechatpay/notify, which no @WechatPayNotification() POST route serves');
+    expect(h.warnings[0]).toContain(
+      'notifyUrl has the path /wechatpay/notify, which no @WechatPayNotification() POST route serves',
+    );
     expect(h.warnings[0]).toContain('POST /api/wechatpay/notify (NotifyController.notify)');
     expect(h.warnings[0]).toContain("global prefix 'api'");
     // What the warning predicts: WeChat Pay's notification to that path finds no route.
@@ -116,32 +146,46 @@ describe.each<Adapter>(['express', 'fastify'])('notify URL route check on %s', (
   });
 
   it('is silent for a route excluded from the global prefix', async () => {
-    const h = await boot({ notifyUrl: `${SHOP}/wechatpay/notify`, refundNotifyUrl: `${SHOP}/api/wechatpay/refund-notify` }, (a) =>
-      a.setGlobalPrefix('api', { exclude: [{ path: 'wechatpay/notify', method: RequestMethod.POST }] }),
+    const h = await boot(
+      { notifyUrl: `${SHOP}/wechatpay/notify`, refundNotifyUrl: `${SHOP}/api/wechatpay/refund-notify` },
+      (a) =>
+        a.setGlobalPrefix('api', { exclude: [{ path: 'wechatpay/notify', method: RequestMethod.POST }] }),
     );
     expect(h.warnings).toEqual([]);
     expect(await deliver(h.app, '/wechatpay/notify')).toBe(204);
   });
 
   it('accounts for URI versioning', async () => {
-    const versioned = (a: INestApplication) => a.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
-    const ok = await boot({ notifyUrl: `${SHOP}/v1/wechatpay/notify`, refundNotifyUrl: `${SHOP}/v1/wechatpay/refund-notify` }, versioned);
+    const versioned = (a: INestApplication) =>
+      a.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+    const ok = await boot(
+      { notifyUrl: `${SHOP}/v1/wechatpay/notify`, refundNotifyUrl: `${SHOP}/v1/wechatpay/refund-notify` },
+      versioned,
+    );
     expect(ok.warnings).toEqual([]);
     expect(await deliver(ok.app, '/v1/wechatpay/notify')).toBe(204);
     await app!.close();
-    const bad = await boot({ notifyUrl: `${SHOP}/wechatpay/notify`, refundNotifyUrl: `${SHOP}/v1/wechatpay/refund-notify` }, versioned);
+    const bad = await boot(
+      { notifyUrl: `${SHOP}/wechatpay/notify`, refundNotifyUrl: `${SHOP}/v1/wechatpay/refund-notify` },
+      versioned,
+    );
     expect(bad.warnings).toEqual([expect.stringContaining("URI versioning adds '/v1'")]);
   });
 
   it('warns when refund notifications would land on a route that accepts only TRANSACTION.SUCCESS', async () => {
     const h = await boot({ notifyUrl: `${SHOP}/wechatpay/notify` }, () => undefined);
     expect(h.warnings).toEqual([
-      expect.stringMatching(/^WARN refundNotifyUrl \(default: notifyUrl\) https:\/\/shop.example.com\/wechatpay\/notify is served by POST \/wechatpay\/notify \(NotifyController.notify\), which accepts only TRANSACTION.SUCCESS: REFUND.\* notifications/),
+      expect.stringMatching(
+        /^WARN refundNotifyUrl \(default: notifyUrl\) https:\/\/shop.example.com\/wechatpay\/notify is served by POST \/wechatpay\/notify \(NotifyController.notify\), which accepts only TRANSACTION.SUCCESS: REFUND.\* notifications/,
+      ),
     ]);
   });
 
   it('logs the event type a route refused, without the decrypted resource', async () => {
-    const h = await boot({ notifyUrl: `${SHOP}/wechatpay/notify`, refundNotifyUrl: `${SHOP}/wechatpay/refund-notify` }, () => undefined);
+    const h = await boot(
+      { notifyUrl: `${SHOP}/wechatpay/notify`, refundNotifyUrl: `${SHOP}/wechatpay/refund-notify` },
+      () => undefined,
+    );
     const n = sim.signedNotification(
       'REFUND.SUCCESS',
       {
@@ -158,7 +202,11 @@ describe.each<Adapter>(['express', 'fastify'])('notify URL route check on %s', (
       },
       'refund',
     );
-    const res = await request(h.app.getHttpServer()).post('/wechatpay/notify').set(n.headers).set('Content-Type', 'application/json').send(n.body);
+    const res = await request(h.app.getHttpServer())
+      .post('/wechatpay/notify')
+      .set(n.headers)
+      .set('Content-Type', 'application/json')
+      .send(n.body);
     expect(res.status).toBe(400);
     const line = h.lines.find((l) => l.includes('EVENT_TYPE_NOT_ALLOWED'));
     expect(line).toContain('received REFUND.SUCCESS, accepted: TRANSACTION.SUCCESS');
@@ -166,7 +214,10 @@ describe.each<Adapter>(['express', 'fastify'])('notify URL route check on %s', (
   });
 
   it('can be turned off for a proxy that rewrites paths', async () => {
-    const h = await boot({ notifyUrl: `${SHOP}/pay/wechatpay/notify`, notifications: { routeCheck: false } }, () => undefined);
+    const h = await boot(
+      { notifyUrl: `${SHOP}/pay/wechatpay/notify`, notifications: { routeCheck: false } },
+      () => undefined,
+    );
     expect(h.warnings).toEqual([]);
   });
 });

@@ -55,7 +55,10 @@ function decodeSegment(s: string): string {
 export function routeServesPath(pattern: string, pathname: string): boolean | undefined {
   if (/[{}()?+[\]]/.test(pattern)) return undefined;
   const p = pattern.split('/').filter((s) => s !== '');
-  const s = pathname.split('/').filter((x) => x !== '').map(decodeSegment);
+  const s = pathname
+    .split('/')
+    .filter((x) => x !== '')
+    .map(decodeSegment);
   for (let i = 0; i < p.length; i++) {
     const seg = p[i];
     if (seg.startsWith('*')) return s.length > i;
@@ -90,7 +93,8 @@ function hint(pathname: string, routes: NotificationRouteInfo[], ctx: RouteConte
     );
   }
   const version = routes.flatMap((r) => r.versionSegments ?? [])[0];
-  if (version) return ` URI versioning adds '/${version}' to the route paths: put it into the notify URL, or mark the routes VERSION_NEUTRAL.`;
+  if (version)
+    return ` URI versioning adds '/${version}' to the route paths: put it into the notify URL, or mark the routes VERSION_NEUTRAL.`;
   return ' Check the controller and method paths (and any RouterModule path, which this check does not see).';
 }
 
@@ -98,7 +102,11 @@ function hint(pathname: string, routes: NotificationRouteInfo[], ctx: RouteConte
  * The warnings for a set of notify URLs and notification routes. One warning per notify URL path that no route
  * serves (naming every option that points there), and one per option whose route refuses that option's events.
  */
-export function notifyRouteWarnings(urls: NotifyUrlOption[], routes: NotificationRouteInfo[], ctx: RouteContext): string[] {
+export function notifyRouteWarnings(
+  urls: NotifyUrlOption[],
+  routes: NotificationRouteInfo[],
+  ctx: RouteContext,
+): string[] {
   const warnings: string[] = [];
   const unserved = new Map<string, string[]>();
   const post = routes.filter((r) => r.method === 'POST' || r.method === 'ALL');

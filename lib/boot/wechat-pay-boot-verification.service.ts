@@ -12,7 +12,11 @@ import { USER_AGENT } from '../core/http/package-info';
 import { requestTarget } from '../core/http/transport';
 import { WechatPayClient } from '../core/http/wechat-pay.client';
 import { ORDER_ENDPOINTS } from '../orders/orders.endpoints';
-import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE, WECHAT_PAY_VERIFIER } from '../wechat-partner-pay.constants';
+import {
+  WECHAT_PAY_CONFIG,
+  WECHAT_PAY_KEY_STORE,
+  WECHAT_PAY_VERIFIER,
+} from '../wechat-partner-pay.constants';
 
 /** What the boot check received. */
 interface ProbeAnswer {
@@ -23,7 +27,8 @@ interface ProbeAnswer {
 
 function flat(headers: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' || typeof v === 'number') out[k.toLowerCase()] = String(v);
+  for (const [k, v] of Object.entries(headers))
+    if (typeof v === 'string' || typeof v === 'number') out[k.toLowerCase()] = String(v);
   return out;
 }
 
@@ -62,10 +67,13 @@ export class WechatPayBootVerification implements OnApplicationBootstrap {
     if (!this.config.verifyOnBoot) return;
     const { subMchid } = this.config.verifyOnBoot;
     const outTradeNo = `BOOTCHECK${randomBytes(8).toString('hex').toUpperCase()}`;
-    const target = requestTarget(buildPath(ORDER_ENDPOINTS.queryByOutTradeNo.path, { out_trade_no: outTradeNo }), [
-      ['sp_mchid', this.config.spMchid],
-      ['sub_mchid', subMchid],
-    ]);
+    const target = requestTarget(
+      buildPath(ORDER_ENDPOINTS.queryByOutTradeNo.path, { out_trade_no: outTradeNo }),
+      [
+        ['sp_mchid', this.config.spMchid],
+        ['sub_mchid', subMchid],
+      ],
+    );
     const host = new URL(this.config.baseUrl).host;
     let answer: ProbeAnswer;
     try {
@@ -87,7 +95,9 @@ export class WechatPayBootVerification implements OnApplicationBootstrap {
     const problem = await this.answerSignatureProblem(answer);
     if (problem === 'unsigned') {
       if (code === undefined) {
-        throw new WechatPayConfigError([`verifyOnBoot: ${host} answered HTTP ${answer.status} without WeChat Pay's signature or error body: check baseUrl`]);
+        throw new WechatPayConfigError([
+          `verifyOnBoot: ${host} answered HTTP ${answer.status} without WeChat Pay's signature or error body: check baseUrl`,
+        ]);
       }
       this.logger.warn(
         `verifyOnBoot: merchantSerialNo and privateKey accepted (HTTP ${answer.status} ${code}), but the answer carried no signature, so the verification settings are unchecked`,
@@ -96,13 +106,18 @@ export class WechatPayBootVerification implements OnApplicationBootstrap {
     }
     if (problem) throw new WechatPayConfigError([`verifyOnBoot: ${problem}`]);
     const serial = getHeader(answer.headers, WECHATPAY_HEADERS.serial);
-    this.logger.log(`verifyOnBoot: merchantSerialNo and privateKey accepted, answer verified with ${serial} (HTTP ${answer.status} ${code ?? ''})`.trim());
+    this.logger.log(
+      `verifyOnBoot: merchantSerialNo and privateKey accepted, answer verified with ${serial} (HTTP ${answer.status} ${code ?? ''})`.trim(),
+    );
   }
 
   private async send(target: string): Promise<ProbeAnswer> {
     const v = this.config.verification;
     // The key WeChat Pay should sign the answer with, as the client asks for it.
-    const serial = v.mode === 'publicKey' || (v.mode === 'both' && v.prefer === 'publicKey') ? v.publicKeyId : (this.keys.newestCertificate()?.serial ?? v.publicKeyId);
+    const serial =
+      v.mode === 'publicKey' || (v.mode === 'both' && v.prefer === 'publicKey')
+        ? v.publicKeyId
+        : (this.keys.newestCertificate()?.serial ?? v.publicKeyId);
     const headers: Record<string, string> = {
       Accept: 'application/json',
       'User-Agent': USER_AGENT,
@@ -123,7 +138,11 @@ export class WechatPayBootVerification implements OnApplicationBootstrap {
         proxy: false,
       }),
     );
-    return { status: res.status, headers: flat(res.headers as Record<string, unknown>), body: Buffer.from(res.data) };
+    return {
+      status: res.status,
+      headers: flat(res.headers as Record<string, unknown>),
+      body: Buffer.from(res.data),
+    };
   }
 
   /** Why the answer's signature does not verify, naming the settings to fix; `unsigned` when it carries none. */

@@ -10,7 +10,13 @@ import {
   VERSION_NEUTRAL,
   VersioningType,
 } from '@nestjs/common';
-import { ApplicationConfig, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
+import {
+  ApplicationConfig,
+  DiscoveryService,
+  HttpAdapterHost,
+  MetadataScanner,
+  Reflector,
+} from '@nestjs/core';
 import { notifyUrlOptions, type ResolvedWechatPayConfig } from '../core/config/resolve-config';
 import { NOTIFICATION_ROUTE_OPTIONS } from '../notifications/notification.constants';
 import { WECHAT_PAY_CONFIG } from '../wechat-partner-pay.constants';
@@ -29,8 +35,13 @@ const ROUTE_KEYS = (() => {
   Post('wechatpay-probe-path')(Probe.prototype, 'handler', descriptor);
   Version('wechatpay-probe-version')(Probe.prototype, 'handler', descriptor);
   const target = descriptor.value as object;
-  const find = (value: unknown): unknown => Reflect.getOwnMetadataKeys(target).find((k) => Reflect.getOwnMetadata(k, target) === value);
-  return { path: find('wechatpay-probe-path'), method: find(RequestMethod.POST), version: find('wechatpay-probe-version') };
+  const find = (value: unknown): unknown =>
+    Reflect.getOwnMetadataKeys(target).find((k) => Reflect.getOwnMetadata(k, target) === value);
+  return {
+    path: find('wechatpay-probe-path'),
+    method: find(RequestMethod.POST),
+    version: find('wechatpay-probe-version'),
+  };
 })();
 
 type VersionMeta = string | typeof VERSION_NEUTRAL | Array<string | typeof VERSION_NEUTRAL> | undefined;
@@ -65,7 +76,9 @@ export class WechatPayRouteCheck implements OnApplicationBootstrap {
     const routes = this.notificationRoutes();
     // No notification route at all: notifications are served by another app of the same configuration.
     if (routes.length === 0) return;
-    for (const warning of notifyRouteWarnings(urls, routes, { globalPrefix: this.appConfig.getGlobalPrefix() })) {
+    for (const warning of notifyRouteWarnings(urls, routes, {
+      globalPrefix: this.appConfig.getGlobalPrefix(),
+    })) {
       this.logger.warn(warning);
     }
   }
@@ -80,21 +93,34 @@ export class WechatPayRouteCheck implements OnApplicationBootstrap {
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
         if (typeof handler !== 'function') continue;
-        const options = this.reflector.get<{ eventTypes?: unknown } | undefined>(NOTIFICATION_ROUTE_OPTIONS, handler);
+        const options = this.reflector.get<{ eventTypes?: unknown } | undefined>(
+          NOTIFICATION_ROUTE_OPTIONS,
+          handler,
+        );
         if (options === undefined) continue;
-        const methodPaths = asList(this.reflector.get<string | string[] | undefined>(ROUTE_KEYS.path as string, handler));
+        const methodPaths = asList(
+          this.reflector.get<string | string[] | undefined>(ROUTE_KEYS.path as string, handler),
+        );
         if (methodPaths.length === 0) continue;
-        const requestMethod = this.reflector.get<RequestMethod | undefined>(ROUTE_KEYS.method as string, handler) ?? RequestMethod.GET;
-        const controllerPaths = asList(this.reflector.get<string | string[] | undefined>(ROUTE_KEYS.path as string, controller));
+        const requestMethod =
+          this.reflector.get<RequestMethod | undefined>(ROUTE_KEYS.method as string, handler) ??
+          RequestMethod.GET;
+        const controllerPaths = asList(
+          this.reflector.get<string | string[] | undefined>(ROUTE_KEYS.path as string, controller),
+        );
         const version: VersionMeta =
-          this.reflector.get<VersionMeta>(ROUTE_KEYS.version as string, handler) ?? this.reflector.get<VersionMeta>(ROUTE_KEYS.version as string, controller);
-        const eventTypes = Array.isArray(options?.eventTypes) ? options.eventTypes.filter((t): t is string => typeof t === 'string') : [];
+          this.reflector.get<VersionMeta>(ROUTE_KEYS.version as string, handler) ??
+          this.reflector.get<VersionMeta>(ROUTE_KEYS.version as string, controller);
+        const eventTypes = Array.isArray(options?.eventTypes)
+          ? options.eventTypes.filter((t): t is string => typeof t === 'string')
+          : [];
         const paths: string[] = [];
         const versionSegments = this.versionSegmentsOf(version);
         for (const c of controllerPaths.length ? controllerPaths : ['/']) {
           for (const m of methodPaths) {
             const local = joinPaths(c, m);
-            for (const v of versionSegments) paths.push(joinPaths(this.prefixFor(local, requestMethod), v, local));
+            for (const v of versionSegments)
+              paths.push(joinPaths(this.prefixFor(local, requestMethod), v, local));
           }
         }
         out.push({
@@ -114,7 +140,9 @@ export class WechatPayRouteCheck implements OnApplicationBootstrap {
     const prefix = this.appConfig.getGlobalPrefix();
     if (!prefix) return '';
     const excluded = (this.appConfig.getGlobalPrefixOptions().exclude ?? []).some(
-      (e) => (e.requestMethod === RequestMethod.ALL || e.requestMethod === method) && (e.pathRegex?.test(path) || joinPaths(e.path) === path),
+      (e) =>
+        (e.requestMethod === RequestMethod.ALL || e.requestMethod === method) &&
+        (e.pathRegex?.test(path) || joinPaths(e.path) === path),
     );
     return excluded ? '' : prefix;
   }

@@ -1,4 +1,11 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpStatus,
+  Injectable,
+  Logger,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   WechatPayApiError,
@@ -52,7 +59,14 @@ const CONFLICT_CODES = new Set([
 ]);
 
 /** WeChat Pay codes that blame this server's credentials or merchant relations, never the caller's input. */
-const SERVER_SIDE_CODES = new Set(['SIGN_ERROR', 'NO_AUTH', 'APPID_MCHID_NOT_MATCH', 'MCH_NOT_EXISTS', 'MCHID_NOT_MATCH', 'INVALID_REQUEST']);
+const SERVER_SIDE_CODES = new Set([
+  'SIGN_ERROR',
+  'NO_AUTH',
+  'APPID_MCHID_NOT_MATCH',
+  'MCH_NOT_EXISTS',
+  'MCHID_NOT_MATCH',
+  'INVALID_REQUEST',
+]);
 
 const REASON: Record<number, string> = {
   400: 'Bad Request',
@@ -64,7 +78,13 @@ const REASON: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-function body(status: number, code: string, message: string, retryable: boolean, extra: Partial<WechatPayErrorResponseBody> = {}): WechatPayErrorResponseBody {
+function body(
+  status: number,
+  code: string,
+  message: string,
+  retryable: boolean,
+  extra: Partial<WechatPayErrorResponseBody> = {},
+): WechatPayErrorResponseBody {
   return { statusCode: status, message, error: REASON[status] ?? 'Error', code, retryable, ...extra };
 }
 
@@ -101,35 +121,91 @@ export class WechatPayExceptionFilter implements ExceptionFilter<WechatPayError>
   protected toReply(e: WechatPayError): WechatPayErrorReply {
     if (e instanceof WechatPayValidationError) {
       const problems = e.problems.map(({ field, message }) => ({ field, message }));
-      return { status: 400, body: body(400, 'VALIDATION_FAILED', 'Invalid WeChat Pay request, nothing was sent', false, { problems }) };
+      return {
+        status: 400,
+        body: body(400, 'VALIDATION_FAILED', 'Invalid WeChat Pay request, nothing was sent', false, {
+          problems,
+        }),
+      };
     }
     if (e instanceof WechatPayApiError) return this.apiErrorReply(e);
     if (e instanceof WechatPayNetworkError) {
       return e.timedOut
-        ? { status: 504, body: body(504, 'WECHATPAY_TIMEOUT', 'WeChat Pay did not answer in time; the outcome is unknown', true) }
-        : { status: 503, body: body(503, 'WECHATPAY_UNREACHABLE', 'WeChat Pay could not be reached; the outcome is unknown', true) };
+        ? {
+            status: 504,
+            body: body(
+              504,
+              'WECHATPAY_TIMEOUT',
+              'WeChat Pay did not answer in time; the outcome is unknown',
+              true,
+            ),
+          }
+        : {
+            status: 503,
+            body: body(
+              503,
+              'WECHATPAY_UNREACHABLE',
+              'WeChat Pay could not be reached; the outcome is unknown',
+              true,
+            ),
+          };
     }
     if (e instanceof WechatPaySignatureError) {
-      return { status: 502, body: body(502, 'WECHATPAY_BAD_SIGNATURE', "WeChat Pay's answer failed signature verification; the outcome is unknown", false) };
+      return {
+        status: 502,
+        body: body(
+          502,
+          'WECHATPAY_BAD_SIGNATURE',
+          "WeChat Pay's answer failed signature verification; the outcome is unknown",
+          false,
+        ),
+      };
     }
     if (e instanceof WechatPayConfigError) {
-      return { status: 500, body: body(500, 'WECHATPAY_MISCONFIGURED', 'WeChat Pay is not configured correctly on this server', false) };
+      return {
+        status: 500,
+        body: body(
+          500,
+          'WECHATPAY_MISCONFIGURED',
+          'WeChat Pay is not configured correctly on this server',
+          false,
+        ),
+      };
     }
-    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: body(500, 'WECHATPAY_ERROR', 'WeChat Pay request failed', false) };
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: body(500, 'WECHATPAY_ERROR', 'WeChat Pay request failed', false),
+    };
   }
 
   private apiErrorReply(e: WechatPayApiError): WechatPayErrorReply {
     const extra = { requestId: e.requestId };
     if (e.retryable) {
-      return { status: 503, body: body(503, e.code, 'WeChat Pay is temporarily unavailable; retry later', true, extra) };
+      return {
+        status: 503,
+        body: body(503, e.code, 'WeChat Pay is temporarily unavailable; retry later', true, extra),
+      };
     }
-    if (e.status === 404) return { status: 404, body: body(404, e.code, 'Not found at WeChat Pay', false, extra) };
+    if (e.status === 404)
+      return { status: 404, body: body(404, e.code, 'Not found at WeChat Pay', false, extra) };
     if (CONFLICT_CODES.has(e.code) || e.status === 409) {
-      return { status: 409, body: body(409, e.code, 'The request conflicts with the state of the order at WeChat Pay', false, extra) };
+      return {
+        status: 409,
+        body: body(
+          409,
+          e.code,
+          'The request conflicts with the state of the order at WeChat Pay',
+          false,
+          extra,
+        ),
+      };
     }
     if (e.status === 400 && !SERVER_SIDE_CODES.has(e.code)) {
       const field = typeof e.detail?.field === 'string' ? e.detail.field.slice(0, 100) : undefined;
-      return { status: 400, body: body(400, e.code, 'WeChat Pay rejected the request parameters', false, { ...extra, field }) };
+      return {
+        status: 400,
+        body: body(400, e.code, 'WeChat Pay rejected the request parameters', false, { ...extra, field }),
+      };
     }
     // 401, 403 and the rest: this server's credentials or merchant setup, nothing the caller can change.
     return { status: 502, body: body(502, e.code, 'WeChat Pay refused the request', false, extra) };

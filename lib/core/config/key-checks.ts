@@ -33,7 +33,11 @@ const EXPECTED_PUBLIC_KEY =
  * A problem when `verification.publicKey` is not a public key: a private key (possibly the merchant's own
  * `privateKey`) or a certificate (the merchant's `apiclient_cert.pem`, or a platform certificate). Never echoes the key.
  */
-export function publicKeyInputProblem(input: unknown, merchantPrivateKey: KeyObject | undefined, what = 'verification.publicKey'): string | undefined {
+export function publicKeyInputProblem(
+  input: unknown,
+  merchantPrivateKey: KeyObject | undefined,
+  what = 'verification.publicKey',
+): string | undefined {
   if (isKeyObject(input)) {
     if (input.type !== 'private') return undefined;
     const own = merchantPrivateKey && keysMatch(createPublicKey(input), merchantPrivateKey);

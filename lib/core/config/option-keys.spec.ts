@@ -2,7 +2,9 @@ import { closestKey, editDistance, unknownOptionProblems } from './option-keys';
 
 describe('unknownOptionProblems', () => {
   it('suggests the known key for a case or separator slip', () => {
-    expect(unknownOptionProblems({ apiv3Key: 'x' })).toEqual(['unknown option "apiv3Key": did you mean apiV3Key?']);
+    expect(unknownOptionProblems({ apiv3Key: 'x' })).toEqual([
+      'unknown option "apiv3Key": did you mean apiV3Key?',
+    ]);
     expect(unknownOptionProblems({ notify_url: 'x', SPMCHID: '1' })).toEqual([
       'unknown option "notify_url": did you mean notifyUrl?',
       'unknown option "SPMCHID": did you mean spMchid?',
@@ -25,7 +27,13 @@ describe('unknownOptionProblems', () => {
   });
 
   it('checks retry, notifications and verifyOnBoot keys', () => {
-    expect(unknownOptionProblems({ retry: { attemps: 2 }, notifications: { dedupeTTLMs: 1 }, verifyOnBoot: { subMchId: '1' } })).toEqual([
+    expect(
+      unknownOptionProblems({
+        retry: { attemps: 2 },
+        notifications: { dedupeTTLMs: 1 },
+        verifyOnBoot: { subMchId: '1' },
+      }),
+    ).toEqual([
       'unknown option "retry.attemps": did you mean retry.attempts?',
       'unknown option "notifications.dedupeTTLMs": did you mean notifications.dedupeTtlMs?',
       'unknown option "verifyOnBoot.subMchId": did you mean verifyOnBoot.subMchid?',
@@ -33,17 +41,23 @@ describe('unknownOptionProblems', () => {
   });
 
   it('checks verification keys against the mode', () => {
-    expect(unknownOptionProblems({ verification: { mode: 'publicKey', publicKeyID: 'x', certificates: [] } })).toEqual([
+    expect(
+      unknownOptionProblems({ verification: { mode: 'publicKey', publicKeyID: 'x', certificates: [] } }),
+    ).toEqual([
       'unknown option "verification.publicKeyID": did you mean verification.publicKeyId?',
       "verification.certificates is not used in mode 'publicKey': it belongs to mode 'platformCertificate' or 'both'",
     ]);
-    expect(unknownOptionProblems({ verification: { mode: 'both', prefer: 'publicKey', refreshIntervalMs: 1 } })).toEqual([]);
+    expect(
+      unknownOptionProblems({ verification: { mode: 'both', prefer: 'publicKey', refreshIntervalMs: 1 } }),
+    ).toEqual([]);
   });
 
   it('lists the known keys when nothing is close, and explains isGlobal', () => {
     const [problem] = unknownOptionProblems({ zzzzzzzz: 1 });
     expect(problem).toMatch(/^unknown option "zzzzzzzz": known options are spMchid, spAppid, /);
-    expect(unknownOptionProblems({ isGlobal: true })[0]).toMatch(/isGlobal is an argument of forRoot\(\)\/forRootAsync\(\) itself/);
+    expect(unknownOptionProblems({ isGlobal: true })[0]).toMatch(
+      /isGlobal is an argument of forRoot\(\)\/forRootAsync\(\) itself/,
+    );
   });
 
   it('accepts every documented key', () => {

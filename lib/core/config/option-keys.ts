@@ -33,7 +33,12 @@ const TOP: Record<keyof WechatPartnerPayModuleOptions, true> = {
   notifications: true,
   verifyOnBoot: true,
 };
-const RETRY: Record<keyof WechatPayRetryOptions, true> = { attempts: true, baseDelayMs: true, maxDelayMs: true, failover: true };
+const RETRY: Record<keyof WechatPayRetryOptions, true> = {
+  attempts: true,
+  baseDelayMs: true,
+  maxDelayMs: true,
+  failover: true,
+};
 const NOTIFICATIONS: Record<keyof WechatPayNotificationOptions, true> = {
   maxBodyBytes: true,
   dedupeStore: true,
@@ -43,8 +48,16 @@ const NOTIFICATIONS: Record<keyof WechatPayNotificationOptions, true> = {
   routeCheck: true,
 };
 const BOOT_CHECK: Record<keyof WechatPayBootCheckOptions, true> = { subMchid: true };
-const PUBLIC_KEY: Record<keyof PublicKeyVerification, true> = { mode: true, publicKeyId: true, publicKey: true };
-const CERTIFICATE: Record<keyof PlatformCertificateVerification, true> = { mode: true, refreshIntervalMs: true, certificates: true };
+const PUBLIC_KEY: Record<keyof PublicKeyVerification, true> = {
+  mode: true,
+  publicKeyId: true,
+  publicKey: true,
+};
+const CERTIFICATE: Record<keyof PlatformCertificateVerification, true> = {
+  mode: true,
+  refreshIntervalMs: true,
+  certificates: true,
+};
 const BOTH: Record<keyof BothVerification, true> = {
   mode: true,
   publicKeyId: true,
@@ -132,19 +145,29 @@ function unknownIn(
     if (known.includes(key)) continue;
     const name = where ? `${where}.${key}` : key;
     if (!where && key === 'isGlobal') {
-      problems.push('isGlobal is an argument of forRoot()/forRootAsync() itself, not an option returned by useFactory: move it next to useFactory');
+      problems.push(
+        'isGlobal is an argument of forRoot()/forRootAsync() itself, not an option returned by useFactory: move it next to useFactory',
+      );
       continue;
     }
     const suggestion = closestKey(key, known);
     if (suggestion) {
-      problems.push(`unknown option ${describeKey(name)}: did you mean ${where ? `${where}.` : ''}${suggestion}?`);
+      problems.push(
+        `unknown option ${describeKey(name)}: did you mean ${where ? `${where}.` : ''}${suggestion}?`,
+      );
       continue;
     }
     const inner = Object.entries(nested)
       .map(([parent, keys]) => [parent, closestKey(key, keys)] as const)
       .find(([, k]) => k !== undefined);
-    if (inner) problems.push(`unknown option ${describeKey(name)}: did you mean ${inner[0]}.${inner[1]}? (it belongs inside ${inner[0]})`);
-    else problems.push(`unknown option ${describeKey(name)}: known options${where ? ` of ${where}` : ''} are ${known.join(', ')}`);
+    if (inner)
+      problems.push(
+        `unknown option ${describeKey(name)}: did you mean ${inner[0]}.${inner[1]}? (it belongs inside ${inner[0]})`,
+      );
+    else
+      problems.push(
+        `unknown option ${describeKey(name)}: known options${where ? ` of ${where}` : ''} are ${known.join(', ')}`,
+      );
   }
 }
 
@@ -158,8 +181,10 @@ export function unknownOptionProblems(options: Record<string, unknown>): string[
     notifications: Object.keys(NOTIFICATIONS),
   });
   if (isObject(options.retry)) unknownIn(problems, 'retry', options.retry, Object.keys(RETRY));
-  if (isObject(options.notifications)) unknownIn(problems, 'notifications', options.notifications, Object.keys(NOTIFICATIONS));
-  if (isObject(options.verifyOnBoot)) unknownIn(problems, 'verifyOnBoot', options.verifyOnBoot, Object.keys(BOOT_CHECK));
+  if (isObject(options.notifications))
+    unknownIn(problems, 'notifications', options.notifications, Object.keys(NOTIFICATIONS));
+  if (isObject(options.verifyOnBoot))
+    unknownIn(problems, 'verifyOnBoot', options.verifyOnBoot, Object.keys(BOOT_CHECK));
   const v = options.verification;
   if (isObject(v)) {
     const mode = typeof v.mode === 'string' ? v.mode : undefined;
@@ -169,8 +194,12 @@ export function unknownOptionProblems(options: Record<string, unknown>): string[
       for (const key of Object.keys(v)) {
         if (forMode.includes(key)) continue;
         if (verificationKeys.includes(key)) {
-          const modes = Object.keys(VERIFICATION_BY_MODE).filter((m) => VERIFICATION_BY_MODE[m].includes(key));
-          problems.push(`verification.${key} is not used in mode '${mode}': it belongs to mode ${modes.map((m) => `'${m}'`).join(' or ')}`);
+          const modes = Object.keys(VERIFICATION_BY_MODE).filter((m) =>
+            VERIFICATION_BY_MODE[m].includes(key),
+          );
+          problems.push(
+            `verification.${key} is not used in mode '${mode}': it belongs to mode ${modes.map((m) => `'${m}'`).join(' or ')}`,
+          );
         } else unknownIn(problems, 'verification', { [key]: v[key] }, forMode);
       }
     }

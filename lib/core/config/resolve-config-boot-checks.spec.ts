@@ -51,7 +51,12 @@ describe('boot checks of resolveWechatPayConfig', () => {
         privateKey: pkcs8(short.privateKey),
         merchantSerialNo: undefined,
         merchantCertificate: certificate(short),
-        verification: { mode: 'both', publicKeyId: PUB_KEY_ID, publicKey: spki(short.publicKey), certificates: [certificate(short, '01')] },
+        verification: {
+          mode: 'both',
+          publicKeyId: PUB_KEY_ID,
+          publicKey: spki(short.publicKey),
+          certificates: [certificate(short, '01')],
+        },
       }),
     );
     expect(problems).toEqual([
@@ -63,17 +68,32 @@ describe('boot checks of resolveWechatPayConfig', () => {
   });
 
   it('refuses a private key or a certificate given as verification.publicKey, saying what was given', () => {
-    expect(problemsOf(options({ verification: { mode: 'publicKey', publicKeyId: PUB_KEY_ID, publicKey: pkcs8(merchant.privateKey) } }))).toEqual([
-      expect.stringMatching(/^verification.publicKey is a private key .*the same as privateKey.*expected the WeChat Pay public key pub_key.pem/),
+    expect(
+      problemsOf(
+        options({
+          verification: { mode: 'publicKey', publicKeyId: PUB_KEY_ID, publicKey: pkcs8(merchant.privateKey) },
+        }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^verification.publicKey is a private key .*the same as privateKey.*expected the WeChat Pay public key pub_key.pem/,
+      ),
     ]);
-    expect(problemsOf(options({ verification: { mode: 'both', publicKeyId: PUB_KEY_ID, publicKey: certificate(platform) } }))).toEqual([
-      expect.stringMatching(/^verification.publicKey is an X.509 certificate/),
-    ]);
+    expect(
+      problemsOf(
+        options({
+          verification: { mode: 'both', publicKeyId: PUB_KEY_ID, publicKey: certificate(platform) },
+        }),
+      ),
+    ).toEqual([expect.stringMatching(/^verification.publicKey is an X.509 certificate/)]);
   });
 
   it('collects unknown keys with the other problems in one error', () => {
     const problems = problemsOf(options({ apiv3Key: 'x', spAppid: '' }));
-    expect(problems).toEqual(['unknown option "apiv3Key": did you mean apiV3Key?', expect.stringMatching(/^spAppid must be/)]);
+    expect(problems).toEqual([
+      'unknown option "apiv3Key": did you mean apiV3Key?',
+      expect.stringMatching(/^spAppid must be/),
+    ]);
   });
 
   it('says verification is required, with the three modes', () => {
@@ -85,18 +105,36 @@ describe('boot checks of resolveWechatPayConfig', () => {
   it('defaults refundNotifyUrl to notifyUrl and validates it like notifyUrl', () => {
     const same = resolveWechatPayConfig(options({ notifyUrl: 'https://shop.example.com/pay/notify' }));
     expect(same.refundNotifyUrl).toBe('https://shop.example.com/pay/notify');
-    expect(notifyUrlOptions(same).map((u) => u.option)).toEqual(['notifyUrl', 'refundNotifyUrl (default: notifyUrl)']);
-    const own = resolveWechatPayConfig(options({ notifyUrl: 'https://shop.example.com/pay/notify', refundNotifyUrl: 'https://shop.example.com/refund/notify' }));
+    expect(notifyUrlOptions(same).map((u) => u.option)).toEqual([
+      'notifyUrl',
+      'refundNotifyUrl (default: notifyUrl)',
+    ]);
+    const own = resolveWechatPayConfig(
+      options({
+        notifyUrl: 'https://shop.example.com/pay/notify',
+        refundNotifyUrl: 'https://shop.example.com/refund/notify',
+      }),
+    );
     expect(own.refundNotifyUrl).toBe('https://shop.example.com/refund/notify');
-    expect(problemsOf(options({ refundNotifyUrl: 'http://shop.example.com/refund?id=1' }))).toEqual([expect.stringMatching(/^refundNotifyUrl must use https/)]);
+    expect(problemsOf(options({ refundNotifyUrl: 'http://shop.example.com/refund?id=1' }))).toEqual([
+      expect.stringMatching(/^refundNotifyUrl must use https/),
+    ]);
   });
 
   it('resolves verifyOnBoot and notifications.routeCheck', () => {
     expect(resolveWechatPayConfig(options()).verifyOnBoot).toBeUndefined();
-    expect(resolveWechatPayConfig(options({ verifyOnBoot: true })).verifyOnBoot).toEqual({ subMchid: '1230000109' });
-    expect(resolveWechatPayConfig(options({ verifyOnBoot: { subMchid: '1900000109' } })).verifyOnBoot).toEqual({ subMchid: '1900000109' });
-    expect(problemsOf(options({ verifyOnBoot: { subMchid: 'abc' } }))).toEqual([expect.stringMatching(/^verifyOnBoot.subMchid must be/)]);
+    expect(resolveWechatPayConfig(options({ verifyOnBoot: true })).verifyOnBoot).toEqual({
+      subMchid: '1230000109',
+    });
+    expect(
+      resolveWechatPayConfig(options({ verifyOnBoot: { subMchid: '1900000109' } })).verifyOnBoot,
+    ).toEqual({ subMchid: '1900000109' });
+    expect(problemsOf(options({ verifyOnBoot: { subMchid: 'abc' } }))).toEqual([
+      expect.stringMatching(/^verifyOnBoot.subMchid must be/),
+    ]);
     expect(resolveWechatPayConfig(options()).notifications.routeCheck).toBe(true);
-    expect(resolveWechatPayConfig(options({ notifications: { routeCheck: false } })).notifications.routeCheck).toBe(false);
+    expect(
+      resolveWechatPayConfig(options({ notifications: { routeCheck: false } })).notifications.routeCheck,
+    ).toBe(false);
   });
 });
