@@ -89,11 +89,13 @@ export interface WechatPartnerPayModuleOptions {
   /** Notification handling. */
   notifications?: WechatPayNotificationOptions;
   /**
-   * Make one cheap signed call at application bootstrap (a query of an order that does not exist) and fail the boot
-   * with a `WechatPayConfigError` when WeChat Pay refuses the request signature (wrong `merchantSerialNo`,
+   * Make one cheap signed call at application bootstrap, a query of an order that does not exist, and fail the boot
+   * with a `WechatPayConfigError` when WeChat Pay refuses the request signature (401: wrong `merchantSerialNo`,
    * `privateKey` or `spMchid`), when the answer's signature does not verify (wrong `verification` settings), or when
-   * WeChat Pay cannot be reached. `true` queries under the service provider itself (WeChat Pay refuses that with a
-   * signed 4xx, which proves as much); `{ subMchid }` queries under that sub-merchant (a signed 404 ORDER_NOT_EXIST).
+   * WeChat Pay cannot be reached. Any answer but 401 proves the request signature; its signature proves the
+   * verification keys. `{ subMchid }` queries under that sub-merchant (the answer is 404 ORDER_NOT_EXIST) and is
+   * the recommended form; `true` queries under `spMchid` itself, which WeChat Pay refuses with a 4xx that proves the
+   * same as long as it is signed (when it is not, a warning says that the verification settings went unchecked).
    * Default false.
    */
   verifyOnBoot?: boolean | WechatPayBootCheckOptions;
