@@ -9,6 +9,7 @@ export * from './orders';
 export * from './bills';
 export * from './refunds';
 export * from './notifications';
+export * from './filters';
 export { formatBeijingRfc3339, beijingDate, parseRfc3339 } from './core/time';
 export { WechatPartnerPayModule } from './wechat-partner-pay.module';
 export { WECHAT_PARTNER_PAY_OPTIONS } from './wechat-partner-pay.module-definition';

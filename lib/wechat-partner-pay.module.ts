@@ -1,5 +1,8 @@
 import { HttpModule } from '@nestjs/axios';
 import { Logger, Module, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { WechatPayBootVerification } from './boot/wechat-pay-boot-verification.service';
+import { WechatPayRouteCheck } from './boot/wechat-pay-route-check.service';
 import { resolveWechatPayConfig, type ResolvedWechatPayConfig } from './core/config/resolve-config';
 import { WechatPayKeyStore } from './core/crypto/key-store';
 import { WechatPayVerifier } from './core/crypto/verifier';
@@ -43,6 +46,9 @@ const internalProviders: Provider[] = [
     useFactory: (config: ResolvedWechatPayConfig, keys: WechatPayKeyStore) =>
       new WechatPayVerifier(keys, { clockSkewSeconds: config.clockSkewSeconds, clock: config.clock }),
   },
+  // Boot checks: run at application bootstrap, after every module's onModuleInit (certificates downloaded).
+  WechatPayRouteCheck,
+  WechatPayBootVerification,
 ];
 
 const services = [
@@ -58,7 +64,7 @@ const services = [
  * `forRootAsync({ imports, inject, useFactory })`; inject the services by class.
  */
 @Module({
-  imports: [HttpModule.register({})],
+  imports: [HttpModule.register({}), DiscoveryModule],
   providers: [...internalProviders, ...services],
   exports: [...services],
 })

@@ -7,7 +7,7 @@ import { parseCertificate } from '../core/crypto/keys';
 import { type VerificationKey, WechatPayKeyStore } from '../core/crypto/key-store';
 import { rsaOaepEncrypt } from '../core/crypto/rsa-oaep';
 import { WechatPayVerifier } from '../core/crypto/verifier';
-import { WechatPayApiError, WechatPayConfigError, WechatPayError } from '../core/errors/wechat-pay.errors';
+import { WechatPayApiError, WechatPayConfigError, WechatPayDecryptionError, WechatPayError } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../core/http/wechat-pay.client';
 import { CERTIFICATE_ENDPOINTS } from './certificates.endpoints';
 
@@ -92,7 +92,7 @@ export class WechatPayCertificatesService implements OnModuleInit, OnModuleDestr
     }
     const downloaded: VerificationKey[] = [];
     for (const item of res.data?.data ?? []) {
-      const pem = aesGcmDecrypt(this.config.apiV3Key, item.encrypt_certificate).toString('utf8');
+      const pem = this.decryptCertificate(item).toString('utf8');
       const cert = parseCertificate(pem, `platform certificate ${String(item.serial_no).slice(0, 40)}`);
       if (cert.serialNo !== String(item.serial_no).toUpperCase()) {
         throw new WechatPayError(`Platform certificate serial mismatch: listed as ${String(item.serial_no).slice(0, 40)}, certificate says ${cert.serialNo}`);
@@ -123,6 +123,22 @@ export class WechatPayCertificatesService implements OnModuleInit, OnModuleDestr
     this.keys.replaceCertificates([...merged.values()]);
     this.logger.log(`Platform certificates: ${[...merged.keys()].join(', ')}`);
     return this.list();
+  }
+
+  /**
+   * A certificate that does not decrypt means the APIv3 key is wrong: a configuration error, so that the boot fails
+   * here rather than every later verification failing with an unknown serial that points at the public-key settings.
+   */
+  private decryptCertificate(item: PlatformCertificateWire): Buffer {
+    try {
+      return aesGcmDecrypt(this.config.apiV3Key, item.encrypt_certificate);
+    } catch (e) {
+      if (!(e instanceof WechatPayDecryptionError)) throw e;
+      throw new WechatPayConfigError([
+        `apiV3Key cannot decrypt the platform certificate ${String(item.serial_no).slice(0, 40)} downloaded from /v3/certificates (${e.message}): ` +
+          "apiV3Key must be the merchant's current APIv3 key (APIv3密钥, 商户平台 > 账户中心 > API安全), exactly as last set there",
+      ]);
+    }
   }
 
   /** Every key the module verifies with: the public key and the unexpired platform certificates, newest first. */

@@ -62,8 +62,16 @@ export interface WechatPartnerPayModuleOptions {
   apiV3Key: string;
   /** How to verify WeChat Pay's signatures. */
   verification: WechatPayVerificationOptions;
-  /** Default `notify_url` for orders: https, no query string. */
+  /**
+   * Default `notify_url` for orders: https, no query string. At application bootstrap the module warns when no
+   * `@WechatPayNotification()` route of the app serves its path (global prefix and URI versioning included).
+   */
   notifyUrl?: string;
+  /**
+   * Default `notify_url` for refunds created without one: https, no query string. Default: `notifyUrl`. Give it when
+   * the route at `notifyUrl` accepts only `TRANSACTION.*` events, or refund notifications (`REFUND.*`) are refused.
+   */
+  refundNotifyUrl?: string;
   /** API host. Default `https://api.mch.weixin.qq.com`; the simulator gives its own. */
   baseUrl?: string;
   /** Backup host used when `retry.failover` is on. Default `https://api2.mch.weixin.qq.com`. */
@@ -80,6 +88,23 @@ export interface WechatPartnerPayModuleOptions {
   clock?: () => number;
   /** Notification handling. */
   notifications?: WechatPayNotificationOptions;
+  /**
+   * Make one cheap signed call at application bootstrap, a query of an order that does not exist, and fail the boot
+   * with a `WechatPayConfigError` when WeChat Pay refuses the request signature (401: wrong `merchantSerialNo`,
+   * `privateKey` or `spMchid`), when the answer's signature does not verify (wrong `verification` settings), or when
+   * WeChat Pay cannot be reached. Any answer but 401 proves the request signature; its signature proves the
+   * verification keys. `{ subMchid }` queries under that sub-merchant (the answer is 404 ORDER_NOT_EXIST) and is
+   * the recommended form; `true` queries under `spMchid` itself, which WeChat Pay refuses with a 4xx that proves the
+   * same as long as it is signed (when it is not, a warning says that the verification settings went unchecked).
+   * Default false.
+   */
+  verifyOnBoot?: boolean | WechatPayBootCheckOptions;
+}
+
+/** Options of the boot check `verifyOnBoot`. */
+export interface WechatPayBootCheckOptions {
+  /** A sub-merchant (特约商户) of `spMchid` to query the non-existent order under. */
+  subMchid?: string;
 }
 
 /** Options of `@WechatPayNotification()` handling. */
@@ -112,4 +137,10 @@ export interface WechatPayNotificationOptions {
    * non-empty string; the same notification must always give the same key.
    */
   dedupeKey?: NotificationDedupeKeyFn;
+  /**
+   * At application bootstrap, warn when no `@WechatPayNotification()` route serves the path of `notifyUrl` or
+   * `refundNotifyUrl`, or when the route there refuses the events sent to that URL. Turn it off when a reverse proxy
+   * rewrites the path. Default true.
+   */
+  routeCheck?: boolean;
 }

@@ -184,7 +184,7 @@ export class WechatPayNotificationService {
     if (options.eventTypes?.length && !eventTypeMatches(body.event_type, options.eventTypes)) {
       throw new WechatPayNotificationError(
         'EVENT_TYPE_NOT_ALLOWED',
-        `accepted: ${options.eventTypes.join(', ')}`,
+        `received ${body.event_type.slice(0, 64)}, accepted: ${options.eventTypes.join(', ')}`,
       );
     }
     const envelope: WechatPayNotificationEnvelope = {

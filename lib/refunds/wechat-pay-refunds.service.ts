@@ -44,11 +44,11 @@ export class WechatPayRefundsService {
       if (fromSum !== undefined && fromSum !== r.amount.refund) {
         problems.push({ field: 'amount.from', message: `must add up to amount.refund (${r.amount.refund}), got ${fromSum}` });
       }
-      const notifyUrl = r.notify_url ?? this.config.notifyUrl;
+      const notifyUrl = r.notify_url ?? this.config.refundNotifyUrl;
       const p = notifyUrl !== undefined ? notifyUrlProblem(notifyUrl) : undefined;
       if (p) problems.push({ field: 'notify_url', message: p });
     });
-    const res = await this.client.call<PartnerRefund>(REFUND_ENDPOINTS.create, { body: { ...req, notify_url: req.notify_url ?? this.config.notifyUrl } });
+    const res = await this.client.call<PartnerRefund>(REFUND_ENDPOINTS.create, { body: { ...req, notify_url: req.notify_url ?? this.config.refundNotifyUrl } });
     return res.data;
   }
 

@@ -3,6 +3,8 @@ import { WechatPayConfigError, WechatPayError } from '../errors/wechat-pay.error
 import { PUBLIC_KEY_ID_PREFIX } from '../crypto/key-store';
 import type { NotificationDedupeKeyFn } from '../../notifications/wechat-pay-notification.service';
 import { keysMatch, loadPrivateKey, loadPublicKey, parseCertificate, type ParsedCertificate } from '../crypto/keys';
+import { publicKeyInputProblem, rsaKeySizeProblem } from './key-checks';
+import { unknownOptionProblems } from './option-keys';
 import type {
   NotificationDedupeStore,
   WechatPartnerPayModuleOptions,
@@ -31,6 +33,8 @@ export interface ResolvedWechatPayConfig {
     prefer: 'publicKey' | 'platformCertificate';
   };
   notifyUrl?: string;
+  /** `refundNotifyUrl`, else `notifyUrl`. */
+  refundNotifyUrl?: string;
   baseUrl: string;
   backupBaseUrl: string;
   timeoutMs: number;
@@ -46,7 +50,20 @@ export interface ResolvedWechatPayConfig {
     storeTimeoutMs: number;
     replyBudgetMs: number;
     dedupeKey?: NotificationDedupeKeyFn;
+    routeCheck: boolean;
   };
+  /** The boot check, when `verifyOnBoot` is on: the sub-merchant to query under (the provider itself by default). */
+  verifyOnBoot?: { subMchid: string };
+}
+
+/** Every notify URL option that is set, with the event types WeChat Pay sends to it (for the boot route check). */
+export function notifyUrlOptions(config: ResolvedWechatPayConfig): Array<{ option: string; url: string; eventPrefix: string }> {
+  const out: Array<{ option: string; url: string; eventPrefix: string }> = [];
+  if (config.notifyUrl) out.push({ option: 'notifyUrl', url: config.notifyUrl, eventPrefix: 'TRANSACTION.' });
+  if (config.refundNotifyUrl) {
+    out.push({ option: config.refundNotifyUrl === config.notifyUrl ? 'refundNotifyUrl (default: notifyUrl)' : 'refundNotifyUrl', url: config.refundNotifyUrl, eventPrefix: 'REFUND.' });
+  }
+  return out;
 }
 
 const TWELVE_HOURS = 12 * 3600_000;
@@ -114,16 +131,40 @@ export function notifyUrlWarning(v: string): string | undefined {
   );
 }
 
+function checkNotifyUrl(problems: string[], warnings: string[], name: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const p = typeof v === 'string' ? notifyUrlProblem(v) : 'must be a string';
+  if (p) problems.push(`${name} ${p}`);
+  const w = p ? undefined : notifyUrlWarning(v as string);
+  if (w) warnings.push(`${name} ${w}`);
+  return p ? undefined : (v as string);
+}
+
+function bootCheck(problems: string[], v: unknown, spMchid: unknown): ResolvedWechatPayConfig['verifyOnBoot'] {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return { subMchid: String(spMchid) };
+  if (!isObject(v)) {
+    problems.push('verifyOnBoot must be true, false or { subMchid }');
+    return undefined;
+  }
+  if (v.subMchid === undefined) return { subMchid: String(spMchid) };
+  if (typeof v.subMchid !== 'string' || !/^\d{1,32}$/.test(v.subMchid)) {
+    problems.push('verifyOnBoot.subMchid must be a sub-merchant id (特约商户号): 1–32 digits');
+    return undefined;
+  }
+  return { subMchid: v.subMchid };
+}
+
 /**
  * Validates module options once at boot and normalises them. Throws one `WechatPayConfigError` listing every
  * problem; no key material ever appears in the text.
  */
 export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): ResolvedWechatPayConfig {
-  const problems: string[] = [];
-  /** Settings that work but deserve a word at boot (logged by the module). */
-  const warnings: string[] = [];
   if (!isObject(options)) throw new WechatPayConfigError(['options must be an object']);
   const o = options;
+  const problems: string[] = unknownOptionProblems(o as unknown as Record<string, unknown>);
+  /** Settings that work but deserve a word at boot (logged by the module). */
+  const warnings: string[] = [];
 
   if (typeof o.spMchid !== 'string' || !/^\d{1,32}$/.test(o.spMchid)) {
     problems.push('spMchid must be the service provider merchant id: 1–32 digits');
@@ -149,6 +190,8 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   else {
     try {
       privateKey = loadPrivateKey(o.privateKey, 'privateKey');
+      const short = rsaKeySizeProblem(privateKey, 'privateKey');
+      if (short) problems.push(short);
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -162,6 +205,8 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   if (o.merchantCertificate !== undefined) {
     try {
       const cert = parseCertificate(o.merchantCertificate, 'merchantCertificate');
+      const short = rsaKeySizeProblem(cert.publicKey, 'merchantCertificate');
+      if (short) problems.push(short);
       if (merchantSerialNo && merchantSerialNo !== cert.serialNo) {
         problems.push(
           `merchantSerialNo ${merchantSerialNo} does not match the serial of merchantCertificate (${cert.serialNo}); ` +
@@ -186,7 +231,14 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     certificates: [],
     prefer: 'publicKey',
   };
-  if (!isObject(v) || !['publicKey', 'platformCertificate', 'both'].includes(v.mode as string)) {
+  if (v === undefined || v === null) {
+    problems.push(
+      'verification is required: it says how WeChat Pay signatures are verified. verification.mode must be ' +
+        "'publicKey' ({ mode: 'publicKey', publicKeyId: 'PUB_KEY_ID_…', publicKey: <pub_key.pem> }, the WeChat Pay public key), " +
+        "'platformCertificate' ({ mode: 'platformCertificate' }: certificates downloaded from /v3/certificates) or " +
+        "'both' (public key and platform certificates, during a migration)",
+    );
+  } else if (!isObject(v) || !['publicKey', 'platformCertificate', 'both'].includes(v.mode as string)) {
     problems.push("verification.mode must be 'publicKey', 'platformCertificate' or 'both'");
   } else {
     verification.mode = v.mode as 'publicKey' | 'platformCertificate' | 'both';
@@ -194,11 +246,15 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
       if (typeof v.publicKeyId !== 'string' || !v.publicKeyId.startsWith(PUBLIC_KEY_ID_PREFIX)) {
         problems.push(`verification.publicKeyId must start with ${PUBLIC_KEY_ID_PREFIX} (the id shown next to the WeChat Pay public key)`);
       } else verification.publicKeyId = v.publicKeyId;
+      const wrongKind = publicKeyInputProblem(v.publicKey, privateKey);
       if (v.publicKey === undefined) problems.push('verification.publicKey is required: the content of pub_key.pem');
+      else if (wrongKind) problems.push(wrongKind);
       else {
         try {
           verification.publicKey = loadPublicKey(v.publicKey as string, 'verification.publicKey');
           if (verification.publicKey.type !== 'public') throw new WechatPayError('verification.publicKey must be a public key');
+          const short = rsaKeySizeProblem(verification.publicKey, 'verification.publicKey');
+          if (short) problems.push(short);
         } catch (e) {
           problems.push((e as Error).message);
         }
@@ -214,7 +270,10 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
         else
           v.certificates.forEach((c, i) => {
             try {
-              verification.certificates.push(parseCertificate(c as string, `verification.certificates[${i}]`));
+              const cert = parseCertificate(c as string, `verification.certificates[${i}]`);
+              const short = rsaKeySizeProblem(cert.publicKey, `verification.certificates[${i}]`);
+              if (short) problems.push(short);
+              verification.certificates.push(cert);
             } catch (e) {
               problems.push((e as Error).message);
             }
@@ -224,16 +283,8 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     }
   }
 
-  let notifyUrl: string | undefined;
-  if (o.notifyUrl !== undefined) {
-    const p = typeof o.notifyUrl === 'string' ? notifyUrlProblem(o.notifyUrl) : 'must be a string';
-    if (p) problems.push(`notifyUrl ${p}`);
-    else {
-      notifyUrl = o.notifyUrl;
-      const w = notifyUrlWarning(o.notifyUrl);
-      if (w) warnings.push(`notifyUrl ${w}`);
-    }
-  }
+  const notifyUrl = checkNotifyUrl(problems, warnings, 'notifyUrl', o.notifyUrl);
+  const refundNotifyUrl = checkNotifyUrl(problems, warnings, 'refundNotifyUrl', o.refundNotifyUrl) ?? notifyUrl;
   const baseUrl = checkUrl(problems, 'baseUrl', o.baseUrl) ?? DEFAULT_BASE_URL;
   const backupBaseUrl = checkUrl(problems, 'backupBaseUrl', o.backupBaseUrl) ?? DEFAULT_BACKUP_BASE_URL;
   const timeoutMs = positiveInt(problems, 'timeoutMs', o.timeoutMs, 10_000);
@@ -260,7 +311,10 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     storeTimeoutMs: positiveInt(problems, 'notifications.storeTimeoutMs', n.storeTimeoutMs, 1000),
     replyBudgetMs: positiveInt(problems, 'notifications.replyBudgetMs', n.replyBudgetMs, 4000),
     dedupeKey: n.dedupeKey as NotificationDedupeKeyFn | undefined,
+    routeCheck: n.routeCheck !== false,
   };
+  if (n.routeCheck !== undefined && typeof n.routeCheck !== 'boolean') problems.push('notifications.routeCheck must be a boolean');
+  const verifyOnBoot = bootCheck(problems, o.verifyOnBoot, o.spMchid);
   if (n.dedupeKey !== undefined && typeof n.dedupeKey !== 'function') {
     problems.push('notifications.dedupeKey must be a function (notification) => string');
   }
@@ -284,6 +338,7 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     apiV3Key,
     verification,
     notifyUrl,
+    refundNotifyUrl,
     baseUrl,
     backupBaseUrl,
     timeoutMs,
@@ -292,5 +347,6 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     threadpoolSigning: o.threadpoolSigning === true,
     clock: o.clock ?? Date.now,
     notifications,
+    verifyOnBoot,
   };
 }

@@ -1,0 +1,2 @@
+export { WechatPayExceptionFilter } from './wechat-pay-exception.filter';
+export type { WechatPayErrorReply, WechatPayErrorResponseBody } from './wechat-pay-exception.filter';
