@@ -37,9 +37,10 @@ export function check(rule: Rule, value: unknown, field: string, location: Locat
       if (typeof value !== 'string') return fail(field, value, 'must be a string', location);
       // Surrogates are exactly the characters that take 4 bytes in UTF-8, which APIv3 rejects (spec §1.1).
       if (/[\uD800-\uDFFF]/.test(value)) return fail(field, value, 'contains a 4-byte UTF-8 character (e.g. an emoji), which APIv3 does not accept', location);
-      const length = [...value].length;
-      if (rule.min !== undefined && length < rule.min) return fail(field, value, `must be at least ${rule.min} characters`, location);
-      if (rule.max !== undefined && length > rule.max) return fail(field, value, `must be at most ${rule.max} characters`, location);
+      // WeChat Pay counts string(n) in UTF-8 bytes (its errors say 字节数): 中 takes 3.
+      const bytes = Buffer.byteLength(value, 'utf8');
+      if (rule.min !== undefined && bytes < rule.min) return fail(field, value, `字节数 ${bytes}，小于最小值 ${rule.min} (must be at least ${rule.min} UTF-8 bytes)`, location);
+      if (rule.max !== undefined && bytes > rule.max) return fail(field, value, `字节数 ${bytes}，大于最大值 ${rule.max} (must be at most ${rule.max} UTF-8 bytes)`, location);
       if (rule.pattern && !rule.pattern.test(value)) return fail(field, value, rule.issue ?? `does not match ${rule.pattern.source}`, location);
       if (rule.enum && !rule.enum.includes(value)) return fail(field, value, `must be one of ${rule.enum.join(', ')}`, location);
       return;
