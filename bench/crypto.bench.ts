@@ -5,7 +5,7 @@ import {
   WechatPayKeyStore,
   WechatPayRequestSigner,
   WechatPayVerifier,
-} from '../lib';
+} from '../lib/core/crypto';
 import { comparePaired, opsPerSecondAsync, opsPerSecondSync, pairedLine } from './harness';
 
 /** Signing and verification throughput against the raw node:crypto limit with pre-parsed KeyObjects. */

@@ -1,11 +1,7 @@
 import { createDecipheriv, generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
-import {
-  resolveWechatPayConfig,
-  type WechatPartnerPayModuleOptions,
-  WechatPayKeyStore,
-  WechatPayNotificationService,
-  WechatPayVerifier,
-} from '../lib';
+import { type WechatPartnerPayModuleOptions, WechatPayNotificationService } from '../lib';
+import { resolveWechatPayConfig } from '../lib/core/config/resolve-config';
+import { WechatPayKeyStore, WechatPayVerifier } from '../lib/core/crypto';
 import { buildSignedNotification, type SignedNotification } from '../lib/testing';
 import { comparePaired, opsPerSecondAsync, opsPerSecondSync, pairedLine } from './harness';
 

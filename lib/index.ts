@@ -1,8 +1,9 @@
+/**
+ * The public API: the module, its services, wire DTOs, errors, decorators, dedupe stores and time helpers.
+ * Crypto primitives are in `nestjs-wechat-partner-pay/crypto`, the simulator and test helpers in `/testing`.
+ */
 export * from './interfaces';
 export * from './core/errors/wechat-pay.errors';
-export * from './core/crypto';
-export { resolveWechatPayConfig, notifyUrlProblem, DEFAULT_BASE_URL, DEFAULT_BACKUP_BASE_URL } from './core/config/resolve-config';
-export type { ResolvedWechatPayConfig } from './core/config/resolve-config';
 export * from './core/http/wechat-pay.client';
 export * from './certificates';
 export * from './orders';

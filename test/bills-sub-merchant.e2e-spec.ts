@@ -12,9 +12,7 @@ import type { Readable } from 'node:stream';
 import {
   beijingDate,
   type FundFlowBillRow,
-  loadPublicKey,
   parseFundFlowBill,
-  rsaOaepEncrypt,
   type SubMerchantFundFlowBillInfo,
   type SubMerchantFundFlowBillQuery,
   WechatPayApiError,
@@ -27,6 +25,7 @@ import {
   WechatPayRefundsService,
   WechatPayValidationError,
 } from 'nestjs-wechat-partner-pay';
+import { loadPublicKey, rsaOaepEncrypt } from 'nestjs-wechat-partner-pay/crypto';
 import type { SimulatorOptions } from 'nestjs-wechat-partner-pay/testing';
 import { billClock, DAY } from './helpers/bill-clock';
 import { type SimApp, startSimApp } from './helpers/sim-app';

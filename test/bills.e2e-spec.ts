@@ -12,7 +12,6 @@ import { PassThrough } from 'node:stream';
 import {
   beijingDate,
   parseTradeBill,
-  type ResolvedWechatPayConfig,
   type TradeBillRow,
   type TradeBillType,
   WechatPayApiError,
@@ -242,7 +241,7 @@ describe('download() stream hygiene', () => {
     const body = new PassThrough();
     const client = { download: () => Promise.resolve(body) } as unknown as WechatPayClient;
     // download() reads no configuration: the client stub is all it needs.
-    const service = new WechatPayBillsService(client, {} as ResolvedWechatPayConfig);
+    const service = new WechatPayBillsService(client, {} as ConstructorParameters<typeof WechatPayBillsService>[1]);
     const stream = await service.download({ hash_type: 'SHA1', hash_value: '0'.repeat(40), download_url: `${app.sim.baseUrl}/v3/billdownload/file?token=t`, tar_type });
     body.write(tar_type ? gzipSync(Buffer.alloc(4096, 65)) : Buffer.alloc(4096, 65));
     for await (const chunk of stream) {

@@ -1,13 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import {
-  resolveWechatPayConfig,
   WechatPartnerPayModule,
   WechatPayClient,
   WechatPayConfigError,
   WechatPayNetworkError,
   WechatPayOrdersService,
 } from 'nestjs-wechat-partner-pay';
+import { resolveWechatPayConfig } from '../lib/core/config/resolve-config';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 
 let sim: WechatPaySimulator;

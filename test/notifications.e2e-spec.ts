@@ -31,10 +31,8 @@ import {
   WechatPayNotificationMismatchError,
   WechatPayNotificationService,
   WechatPayOrdersService,
-  buildResponseMessage,
-  generateNonce,
-  rsaSign,
 } from 'nestjs-wechat-partner-pay';
+import { buildResponseMessage, generateNonce, rsaSign } from 'nestjs-wechat-partner-pay/crypto';
 import {
   buildSignedNotification,
   type SignedNotificationInput,
