@@ -12,6 +12,9 @@ const {
   WechatPayOrdersService,
 } = require('nestjs-wechat-partner-pay');
 const { WechatPaySimulator } = require('nestjs-wechat-partner-pay/testing');
+// The /crypto subpath resolves through the exports map too.
+const { rsaSign, WechatPayVerifier } = require('nestjs-wechat-partner-pay/crypto');
+if (typeof rsaSign !== 'function' || typeof WechatPayVerifier !== 'function') throw new Error('nestjs-wechat-partner-pay/crypto is incomplete');
 
 function version(pkg) {
   // ESM-only majors do not export ./package.json: read it beside the resolved entry point.
