@@ -4,7 +4,7 @@
  */
 export * from './interfaces';
 export * from './core/errors/wechat-pay.errors';
-export * from './core/http/wechat-pay.client';
+export * from './client/wechat-pay.client';
 export * from './certificates';
 export * from './orders';
 export * from './bills';

@@ -6,7 +6,7 @@ import { WechatPayRouteCheck } from './boot/wechat-pay-route-check.service';
 import { resolveWechatPayConfig, type ResolvedWechatPayConfig } from './core/config/resolve-config';
 import { WechatPayKeyStore } from './core/crypto/key-store';
 import { WechatPayVerifier } from './core/crypto/verifier';
-import { WechatPayClient } from './core/http/wechat-pay.client';
+import { WechatPayClient } from './client/wechat-pay.client';
 import { WechatPayCertificatesService } from './certificates/wechat-pay-certificates.service';
 import { WechatPayOrdersService } from './orders/wechat-pay-orders.service';
 import { WechatPayBillsService } from './bills/wechat-pay-bills.service';

@@ -13,7 +13,7 @@ import {
   WechatPayValidationError,
   type WechatPayFieldProblem,
 } from '../core/errors/wechat-pay.errors';
-import { WechatPayClient } from '../core/http/wechat-pay.client';
+import { WechatPayClient } from '../client/wechat-pay.client';
 import { BILL_ENDPOINTS } from './bills.endpoints';
 import { beijingDate } from '../core/time';
 import { WechatPayBillDecryptionError } from './bill-errors';

@@ -10,7 +10,7 @@ import { WechatPayConfigError, WechatPaySignatureError } from '../core/errors/we
 import { buildPath } from '../core/http/endpoint';
 import { USER_AGENT } from '../core/http/package-info';
 import { requestTarget } from '../core/http/transport';
-import { WechatPayClient } from '../core/http/wechat-pay.client';
+import { WechatPayClient } from '../client/wechat-pay.client';
 import { ORDER_ENDPOINTS } from '../orders/orders.endpoints';
 import {
   WECHAT_PAY_CONFIG,

@@ -8,7 +8,7 @@ import { type VerificationKey, WechatPayKeyStore } from '../core/crypto/key-stor
 import { rsaOaepEncrypt } from '../core/crypto/rsa-oaep';
 import { WechatPayVerifier } from '../core/crypto/verifier';
 import { WechatPayApiError, WechatPayConfigError, WechatPayDecryptionError, WechatPayError } from '../core/errors/wechat-pay.errors';
-import { WechatPayClient } from '../core/http/wechat-pay.client';
+import { WechatPayClient } from '../client/wechat-pay.client';
 import { CERTIFICATE_ENDPOINTS } from './certificates.endpoints';
 
 /** One entry of `GET /v3/certificates`. */

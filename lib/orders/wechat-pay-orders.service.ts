@@ -5,7 +5,7 @@ import { notifyUrlProblem, type ResolvedWechatPayConfig } from '../core/config/r
 import { joinSignedLines } from '../core/crypto/canonical-message';
 import { generateNonce } from '../core/crypto/nonce';
 import { WechatPayValidationError, type WechatPayFieldProblem } from '../core/errors/wechat-pay.errors';
-import { WechatPayClient } from '../core/http/wechat-pay.client';
+import { WechatPayClient } from '../client/wechat-pay.client';
 import { ORDER_ENDPOINTS } from './orders.endpoints';
 import { formatBeijingRfc3339, parseRfc3339 } from '../core/time';
 import { validateRequest } from '../core/validation/validate-request';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { WECHAT_PAY_CONFIG } from '../wechat-partner-pay.constants';
 import { notifyUrlProblem, type ResolvedWechatPayConfig } from '../core/config/resolve-config';
 import { WechatPayError, type WechatPayFieldProblem, WechatPayValidationError } from '../core/errors/wechat-pay.errors';
-import { WechatPayClient } from '../core/http/wechat-pay.client';
+import { WechatPayClient } from '../client/wechat-pay.client';
 import { REFUND_ENDPOINTS } from './refunds.endpoints';
 import { validateRequest } from '../core/validation/validate-request';
 import { WechatPayCertificatesService } from '../certificates/wechat-pay-certificates.service';

@@ -3,13 +3,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
 import { firstValueFrom } from 'rxjs';
 import type { Readable } from 'node:stream';
-import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE, WECHAT_PAY_VERIFIER } from '../../wechat-partner-pay.constants';
-import type { ResolvedWechatPayConfig } from '../config/resolve-config';
-import type { WechatPayKeyStore } from '../crypto/key-store';
-import { WechatPayRequestSigner } from '../crypto/request-signer';
-import type { WechatPayVerifier } from '../crypto/verifier';
-import type { WechatPayEndpoint } from './endpoint';
-import { USER_AGENT } from './package-info';
+import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE, WECHAT_PAY_VERIFIER } from '../wechat-partner-pay.constants';
+import type { ResolvedWechatPayConfig } from '../core/config/resolve-config';
+import type { WechatPayKeyStore } from '../core/crypto/key-store';
+import { WechatPayRequestSigner } from '../core/crypto/request-signer';
+import type { WechatPayVerifier } from '../core/crypto/verifier';
+import type { WechatPayEndpoint } from '../core/http/endpoint';
+import { USER_AGENT } from '../core/http/package-info';
 import {
   type HttpSender,
   type HttpSendRequest,
@@ -18,9 +18,9 @@ import {
   type WechatPayRequestOptions,
   type WechatPayResponse,
   WechatPayTransport,
-} from './transport';
+} from '../core/http/transport';
 
-export type { WechatPayMethod, WechatPayQuery, WechatPayRequestOptions, WechatPayResponse, WechatPayEndpointCall } from './transport';
+export type { WechatPayMethod, WechatPayQuery, WechatPayRequestOptions, WechatPayResponse, WechatPayEndpointCall } from '../core/http/transport';
 
 function flatHeaders(res: AxiosResponse): Record<string, string> {
   const out: Record<string, string> = {};
