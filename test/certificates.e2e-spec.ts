@@ -59,7 +59,7 @@ describe('platform certificate mode', () => {
     app = await startSimApp(platformMode, { signWith: 'platformCertificate' });
     const certs = app.ref.get(WechatPayCertificatesService);
     const before = certs.list().map((k) => k.serial);
-    const rotated = await app.sim.rotatePlatformCertificate();
+    const rotated = await app.sim.rotatePlatformCertificate({ signAfterMs: 0 });
     expect(before).not.toContain(rotated.serialNo);
     const n = app.sim.signedNotification('TRANSACTION.SUCCESS', transaction(app), 'transaction');
     expect(n.headers['Wechatpay-Serial'] ?? n.headers['wechatpay-serial']).toBe(rotated.serialNo);
@@ -71,7 +71,7 @@ describe('platform certificate mode', () => {
 
   it('refreshes on its timer and stops the timer on shutdown', async () => {
     app = await startSimApp({ verification: { mode: 'platformCertificate', refreshIntervalMs: 1000 } }, { signWith: 'platformCertificate' });
-    const rotated = await app.sim.rotatePlatformCertificate();
+    const rotated = await app.sim.rotatePlatformCertificate({ signAfterMs: 0 });
     await new Promise((r) => setTimeout(r, 1300));
     expect(app.ref.get(WechatPayCertificatesService).newest()?.serial).toBe(rotated.serialNo);
     await app.ref.close();

@@ -555,7 +555,7 @@ describe('certificates and response keys (spec §2.5, §8)', () => {
     const s = await WechatPaySimulator.start({ credentials: creds });
     try {
       const old = s.credentials.platformCertificates[0];
-      const rotated = await s.rotatePlatformCertificate({ retireOldAfterMs: 3600_000 });
+      const rotated = await s.rotatePlatformCertificate({ retireOldAfterMs: 3600_000, signAfterMs: 0 });
       expect(rotated.serialNo).not.toBe(old.serialNo);
       const r = await call(s, 'GET', '/v3/certificates');
       const certs = decryptCertificates(r, creds.apiV3Key);
@@ -571,6 +571,33 @@ describe('certificates and response keys (spec §2.5, §8)', () => {
       const later = await call(s, 'GET', '/v3/certificates', { timestamp: Math.floor(s.now() / 1000) });
       expect(decryptCertificates(later, creds.apiV3Key).map((c) => c.serial)).toEqual([rotated.serialNo]);
       expect(creds.platformCertificates).toHaveLength(1); // the caller's credentials were not mutated
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('rotates as WeChat Pay does: the new certificate is listed 24 h before it signs; the list is signed by the certificate the request names', async () => {
+    const s = await WechatPaySimulator.start({ credentials: creds, signWith: 'platformCertificate' });
+    try {
+      const old = s.credentials.platformCertificates[0];
+      const rotated = await s.rotatePlatformCertificate();
+      // Listed at once, so that clients learn it ahead of the switch, but the one in force still signs.
+      const listed = await call(s, 'GET', '/v3/certificates');
+      expect(decryptCertificates(listed, creds.apiV3Key).map((c) => c.serial).sort()).toEqual([old.serialNo, rotated.serialNo].sort());
+      expect(listed.headers.get('wechatpay-serial')).toBe(old.serialNo);
+      expect(verifies(s, listed, old.certificatePem)).toBe(true);
+      const o = await call(s, 'POST', `${ORDERS}/native`, { body: order('native') });
+      expect(o.headers.get('wechatpay-serial')).toBe(old.serialNo);
+      expect(s.signedNotification('TRANSACTION.SUCCESS', {}).headers['Wechatpay-Serial']).toBe(old.serialNo);
+      // A client that already knows the new certificate and names it gets the list signed by it.
+      const byNew = await call(s, 'GET', '/v3/certificates', { headers: { 'Wechatpay-Serial': rotated.serialNo } });
+      expect(byNew.headers.get('wechatpay-serial')).toBe(rotated.serialNo);
+      expect(verifies(s, byNew, rotated.certificatePem)).toBe(true);
+      // 24 h later the new certificate is in force and signs.
+      s.setClock(() => Date.now() + 24 * 3600_000 + 60_000);
+      const later = await call(s, 'GET', '/v3/certificates', { timestamp: Math.floor(s.now() / 1000) });
+      expect(later.headers.get('wechatpay-serial')).toBe(rotated.serialNo);
+      expect(s.signedNotification('TRANSACTION.SUCCESS', {}).headers['Wechatpay-Serial']).toBe(rotated.serialNo);
     } finally {
       await s.close();
     }

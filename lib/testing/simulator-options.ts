@@ -26,6 +26,11 @@ export interface SimulatorOptions {
   publicKeyOnly?: boolean;
   /** Platform certificates served (taken newest first from the credentials). Default 1. Ignored when `credentials.platformCertificates` is given. */
   platformCertificateCount?: 1 | 2;
+  /**
+   * How long `rotatePlatformCertificate()` lists a new certificate before it signs, as WeChat Pay announces a new
+   * certificate about 24 h ahead. Default 24 h; 0 switches at once.
+   */
+  certificateSwitchDelayMs?: number;
   /** Accepted distance of request timestamps from the simulator clock. Default 300 s. */
   clockSkewSeconds?: number;
   /** Multiplies WeChat's notification retry delays (15 s, 15 s, 30 s, 3 min, …). Default 0.001; 0 retries at once. */
@@ -83,6 +88,7 @@ export function checkOptions(o: SimulatorOptions): void {
   const problems: string[] = [];
   if (o.refundMode !== undefined && o.refundMode !== 'auto' && o.refundMode !== 'manual') problems.push("refundMode must be 'auto' or 'manual'");
   if (o.refundDelayMs !== undefined && !(o.refundDelayMs >= 0)) problems.push('refundDelayMs must be >= 0');
+  if (o.certificateSwitchDelayMs !== undefined && !(o.certificateSwitchDelayMs >= 0)) problems.push('certificateSwitchDelayMs must be >= 0 (ms)');
   if (o.feeRate !== undefined && !(o.feeRate >= 0 && o.feeRate < 1)) problems.push('feeRate must be in [0, 1), e.g. 0.006');
   if (o.billEol !== undefined && o.billEol !== '\r\n' && o.billEol !== '\n') problems.push("billEol must be '\\r\\n' or '\\n'");
   if (o.billReadyHour !== undefined && !(Number.isInteger(o.billReadyHour) && o.billReadyHour >= 0 && o.billReadyHour <= 23)) problems.push('billReadyHour must be an integer 0..23');

@@ -86,12 +86,27 @@ export class SimulatorKeyring {
         }));
   }
 
-  /** The certificate with the latest effective time among the unexpired ones (or among all, if every one expired). */
+  /**
+   * The certificate WeChat Pay signs with now: the latest effective one among those in force (effective and not
+   * expired). A rotated-in certificate is listed ahead of its effective time and signs only from then on; when none
+   * is in force, the latest unexpired one, else the latest of all.
+   */
   newestCertificate(): SimulatorSigningKey | undefined {
     const now = this.clock();
+    const inForce = this.platform.filter((k) => k.expireTime > now && k.effectiveTime <= now);
     const live = this.platform.filter((k) => k.expireTime > now);
-    const pool = live.length ? live : this.platform;
+    const pool = inForce.length ? inForce : live.length ? live : this.platform;
     return pool.reduce<PlatformKey | undefined>((best, k) => (!best || k.effectiveTime > best.effectiveTime ? k : best), undefined);
+  }
+
+  /**
+   * The key of an answer that WeChat Pay signs with a platform certificate whatever the client prefers (the
+   * certificate list): the certificate the request's `Wechatpay-Serial` names when it is one the simulator has, so
+   * that a client that trusts only that one can verify the list; else the one in force.
+   */
+  forCertificateAnswer(requestSerial: string | undefined): SimulatorSigningKey {
+    const named = requestSerial ? this.platform.find((k) => k.serial === requestSerial.toUpperCase()) : undefined;
+    return named ?? this.byMode('platformCertificate');
   }
 
   /** The key for a request: the one its `Wechatpay-Serial` names, else the default mode. */

@@ -178,10 +178,13 @@ export class SimulatorTransport {
   private send(req: IncomingMessage, res: ServerResponse, answer: ApiAnswer, fault: SimulatorFault | undefined): void {
     if (answer.file) return this.sendFile(req, res, answer.file, fault);
     const keyring = this.options.keyring();
+    const requestSerial = req.headers['wechatpay-serial'] as string | undefined;
     const key =
-      answer.forceSignWith && answer.status < 300
-        ? keyring.byMode(answer.forceSignWith)
-        : keyring.forRequest(req.headers['wechatpay-serial'] as string | undefined, this.options.signWith);
+      answer.forceSignWith === 'platformCertificate' && answer.status < 300
+        ? keyring.forCertificateAnswer(requestSerial)
+        : answer.forceSignWith && answer.status < 300
+          ? keyring.byMode(answer.forceSignWith)
+          : keyring.forRequest(requestSerial, this.options.signWith);
     let body: Buffer = Buffer.from(answer.body, 'utf8');
     const headers: Record<string, string> = signMessageHeaders(body, key, Math.floor(this.options.clock() / 1000));
     if (fault?.badSignature) headers[WECHATPAY_HEADERS.signature] = corruptSignature(headers[WECHATPAY_HEADERS.signature]);

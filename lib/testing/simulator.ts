@@ -125,7 +125,7 @@ export class WechatPaySimulator {
         splitAt: options.encryptedBill?.splitAt ?? 'line',
       },
     });
-    this.certificatesBook = new CertificatesBook(ctx, !!options.publicKeyOnly);
+    this.certificatesBook = new CertificatesBook(ctx, !!options.publicKeyOnly, options.certificateSwitchDelayMs);
     this.books = [this.orderBook, this.refundsBook, this.billsBook, this.certificatesBook];
     this.transport = new SimulatorTransport({
       routes: new SimulatorRouteTable(this.books.flatMap((b) => b.routes())),
@@ -374,11 +374,12 @@ export class WechatPaySimulator {
   }
 
   /**
-   * Adds a new platform certificate that becomes the newest (it signs from now on when platform certificates are
-   * used); older ones stay listed until they expire. `retireOldAfterMs` moves the old certificates' listed expire_time
-   * to now + that, as WeChat does during a switch.
+   * Adds a new platform certificate the way WeChat Pay rotates: listed by `/v3/certificates` at once, signing (when
+   * platform certificates sign) only from its effective time, now + `signAfterMs` (default the
+   * `certificateSwitchDelayMs` option, 24 h; `0` switches at once). Older ones stay listed until they expire;
+   * `retireOldAfterMs` moves their listed expire_time to now + that, as WeChat does during a switch.
    */
-  async rotatePlatformCertificate(options: { retireOldAfterMs?: number } = {}): Promise<SimulatorPlatformCertificate> {
+  async rotatePlatformCertificate(options: { retireOldAfterMs?: number; signAfterMs?: number } = {}): Promise<SimulatorPlatformCertificate> {
     const cert = await this.certificatesBook.rotate(options);
     this.keyring = new SimulatorKeyring(this.creds, false, () => this.clockFn());
     this.exposed = deepFreeze(structuredClone(this.creds));

@@ -1,6 +1,7 @@
 /**
  * The certificates book (spec §8): `GET /v3/certificates` lists every unexpired platform certificate, encrypted with
- * the APIv3 key and signed with the newest one; rotation adds a newer certificate and may retire the old ones.
+ * the APIv3 key, signed with the certificate the request names (else the one in force); rotation lists a newer
+ * certificate ahead of the day it starts signing, and may retire the old ones.
  */
 import { aesGcmEncrypt } from '../../core/crypto/aes-gcm';
 import { generateHex } from '../../core/crypto/nonce';
@@ -20,6 +21,8 @@ export class CertificatesBook implements SimulatorBook {
     private readonly ctx: SimulatorBookContext,
     /** The merchant has only the WeChat Pay public key: the list answers 404 RESOURCE_NOT_EXISTS. */
     private readonly publicKeyOnly: boolean,
+    /** How long a rotated-in certificate is listed before it signs (WeChat Pay: about 24 h). */
+    private readonly switchDelayMs = 24 * 3600_000,
   ) {}
 
   routes(): SimulatorRoute[] {
@@ -27,15 +30,18 @@ export class CertificatesBook implements SimulatorBook {
   }
 
   /**
-   * Adds a platform certificate that becomes the newest; `retireOldAfterMs` moves the listed expire_time of the
-   * older ones to now + that. The caller rebuilds the keyring from the credentials.
+   * Adds a platform certificate, listed at once and signing from its effective time, now + `signAfterMs` (default the
+   * book's switch delay), as WeChat Pay announces a new certificate ahead of the switch; `retireOldAfterMs` moves the
+   * listed expire_time of the older ones to now + that. The caller rebuilds the keyring from the credentials.
    */
-  async rotate(options: { retireOldAfterMs?: number }): Promise<SimulatorPlatformCertificate> {
+  async rotate(options: { retireOldAfterMs?: number; signAfterMs?: number }): Promise<SimulatorPlatformCertificate> {
     if (this.publicKeyOnly) throw new Error('rotatePlatformCertificate: this simulator is publicKeyOnly and has no platform certificates');
     const creds = this.ctx.credentials();
     const now = this.ctx.clock();
     const latest = Math.max(0, ...creds.platformCertificates.map((c) => parseRfc3339(c.effectiveTime)?.getTime() ?? 0));
-    const cert = await generatePlatformCertificate(Math.max(now, latest + 1000), now + 5 * YEAR);
+    const signAfterMs = options.signAfterMs ?? this.switchDelayMs;
+    if (!(signAfterMs >= 0)) throw new Error('rotatePlatformCertificate: signAfterMs must be >= 0');
+    const cert = await generatePlatformCertificate(Math.max(now + signAfterMs, latest + 1000), now + 5 * YEAR);
     if (options.retireOldAfterMs !== undefined) {
       const retire = now + options.retireOldAfterMs;
       for (const old of creds.platformCertificates) {
