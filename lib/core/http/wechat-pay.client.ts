@@ -124,7 +124,8 @@ export class WechatPayClient {
 
   /**
    * Signed GET of a download URL (the bill `download_url`), returning the unverified byte stream. Only the path and
-   * query of `downloadUrl` are used: the request goes to the configured host.
+   * query of `downloadUrl` are used: the request goes to the configured host. The stream fails with a
+   * `WechatPayNetworkError` when the connection is cut or stays silent for `streamIdleTimeoutMs`.
    */
   download(downloadUrl: string): Promise<Readable> {
     return this.transport.download(downloadUrl);
