@@ -91,6 +91,28 @@ describe('streamed bodies (bill downloads)', () => {
     }
   });
 
+  it('a consumer that does not read for longer than streamIdleTimeoutMs is not a silent server', async () => {
+    const body = Buffer.alloc(4 * 1024 * 1024, 66);
+    const server = await rogue((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(body.length) });
+      res.end(body);
+    });
+    const ref = await moduleAt(server.url, { streamIdleTimeoutMs: 100 });
+    try {
+      const stream = await ref.get(WechatPayClient).download(`${server.url}/v3/billdownload/file?token=t`);
+      await new Promise((r) => setTimeout(r, 500));
+      let size = 0;
+      for await (const chunk of stream) {
+        size += (chunk as Buffer).length;
+        if (size === (chunk as Buffer).length) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(size).toBe(body.length);
+    } finally {
+      await ref.close();
+      await server.close();
+    }
+  });
+
   it('a connection cut mid-body is a WechatPayNetworkError, not a plain Error: aborted', async () => {
     const server = await rogue((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '100000' });
