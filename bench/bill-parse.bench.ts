@@ -6,15 +6,23 @@
  *    - ours: parseTradeBill over a read stream, rows consumed with `for await`, and with `batches()`;
  *    - wechatpay-axios-plugin `Formatter.castCsvBill` on the same file read as one string.
  * 2. A 1,000,000-row (~280 MiB) bill parsed as a stream, reporting peak RSS (sampled per batch) and maxRSS.
+ * 3. Verification first, on the GZIP file of the 100k-row bill (what `tradeBillRows()` does after the HTTP GET):
+ *    - limit: createReadStream + gunzip + SHA1 of the same bytes (the least any verified download must do);
+ *    - ours: gunzip + SHA1 check while spooling to a temporary file, then parseTradeBill over the file (batches);
+ *    - ours, unverified: gunzip + SHA1 + parse in one stream (the `unverifiedRows` opt-in).
  *
  * Run: npx ts-node --transpile-only bench/bill-parse.bench.ts
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { parseTradeBill } from '../lib/bills/bill-parser';
+import { BillHashCheck, spoolVerifiedBill } from '../lib/bills/bill-spool';
 import { generateTradeBill, summarizeTradeBillRows } from '../lib/testing/bill-writer';
 import { syntheticTradeRows } from '../test/fixtures/bills/bill-fixtures';
 import { compare } from './harness';
@@ -95,6 +103,42 @@ function castCsvBill(formatter: CastCsvBill, file: string, size: number, count: 
   return size / MiB / seconds;
 }
 
+/** The floor of a verified GZIP download: gunzip + SHA1 of the same bytes. Returns MiB/s of uncompressed bill. */
+async function gunzipSha1Limit(gz: string, size: number, sha1: string): Promise<number> {
+  const start = process.hrtime.bigint();
+  const hash = createHash('sha1');
+  for await (const chunk of createReadStream(gz).pipe(createGunzip())) hash.update(chunk as Buffer);
+  if (hash.digest('hex') !== sha1) throw new Error('sha1 mismatch');
+  return size / MiB / since(start);
+}
+
+/** gunzip -> SHA1 check, as `download()` returns it. */
+function verifiedDownload(gz: string, sha1: string): BillHashCheck {
+  const check = new BillHashCheck(sha1);
+  pipeline(createReadStream(gz), createGunzip(), check, () => undefined);
+  return check;
+}
+
+/** Verification first: spool + verify, then parse from the file (`tradeBillRows()`). Returns MiB/s. */
+async function oursVerifiedFirst(gz: string, size: number, sha1: string, count: number, dir: string): Promise<number> {
+  const start = process.hrtime.bigint();
+  const result = parseTradeBill(await spoolVerifiedBill(verifiedDownload(gz, sha1), dir));
+  let rows = 0;
+  for await (const batch of result.batches()) rows += batch.length;
+  if (rows !== count || result.summary.total_count !== count) throw new Error('verified parse returned wrong rows');
+  return size / MiB / since(start);
+}
+
+/** Rows during the download (`unverifiedRows: true`). Returns MiB/s. */
+async function oursUnverified(gz: string, size: number, sha1: string, count: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  const result = parseTradeBill(verifiedDownload(gz, sha1));
+  let rows = 0;
+  for await (const batch of result.batches()) rows += batch.length;
+  if (rows !== count || result.summary.total_count !== count) throw new Error('unverified parse returned wrong rows');
+  return size / MiB / since(start);
+}
+
 /** Streams a large bill through parseTradeBill and reports throughput and memory. */
 async function largeStreamingParse(file: string, size: number, count: number): Promise<string[]> {
   const rssBefore = process.memoryUsage.rss();
@@ -127,6 +171,7 @@ export async function main(): Promise<string[]> {
   const dir = tmpdir();
   const small = join(dir, `wechatpay-bill-bench-100k-${process.pid}.csv`);
   const large = join(dir, `wechatpay-bill-bench-1m-${process.pid}.csv`);
+  const gz = join(dir, `wechatpay-bill-bench-100k-${process.pid}.csv.gz`);
   const smallCount = 100_000;
   const largeCount = 1_000_000;
   try {
@@ -170,8 +215,26 @@ export async function main(): Promise<string[]> {
       `  ours (rows) / castCsvBill: ${(rates.oursRows / rates.castCsvBill).toFixed(2)}x; ` +
         `castCsvBill returns untyped strings (no money, no escapes, position-based summary)`,
     );
+
+    const bytes = readFileSync(small);
+    const sha1 = createHash('sha1').update(bytes).digest('hex');
+    writeFileSync(gz, gzipSync(bytes));
+    const verified = await compare(
+      {
+        limit: () => gunzipSha1Limit(gz, size, sha1),
+        verifiedFirst: () => oursVerifiedFirst(gz, size, sha1, smallCount, dir),
+        unverified: () => oursUnverified(gz, size, sha1, smallCount),
+      },
+      5,
+    );
+    const vfmt = (label: string, rate: number): string =>
+      `${label.padEnd(58)} ${rate.toFixed(0).padStart(6)} MiB/s   ${(rate / verified.limit).toFixed(3)} of limit`;
+    out.push(`${smallCount} rows, GZIP (${(statSync(gz).size / MiB).toFixed(1)} MiB), median of 5 interleaved rounds:`);
+    out.push(vfmt('  limit: gunzip + SHA1 of the same bytes', verified.limit));
+    out.push(vfmt('  ours: verification first (spool + SHA1, then parse)', verified.verifiedFirst));
+    out.push(vfmt('  ours: unverifiedRows (gunzip + SHA1 + parse, one pass)', verified.unverified));
   } finally {
-    for (const file of [small, large]) {
+    for (const file of [small, large, gz]) {
       try {
         unlinkSync(file);
       } catch {

@@ -31,7 +31,7 @@ const internalProviders: Provider[] = [
     provide: WECHAT_PAY_KEY_STORE,
     inject: [WECHAT_PAY_CONFIG],
     useFactory: (config: ResolvedWechatPayConfig) => {
-      const store = new WechatPayKeyStore(config.clock);
+      const store = new WechatPayKeyStore(config.clock, config.verification.minForcedRefreshIntervalMs);
       const v = config.verification;
       if (v.publicKeyId && v.publicKey) store.add({ serial: v.publicKeyId, key: v.publicKey, kind: 'publicKey' });
       for (const c of v.certificates) {

@@ -324,15 +324,26 @@ describe('parseTradeBill: layouts and columns', () => {
     expect((await parseAll(bytes)).rows[0].attach).toBe('`order-attach');
   });
 
-  it('decodes \\n, \\r and \\\\ escapes and keeps other backslashes', async () => {
+  it('decodes only the \\n and \\, escapes the spec names and keeps every other backslash', async () => {
     const bytes = editSpecLines((lines) =>
-      lines.map((l, i) => (i === 1 ? l.replace(',`order-attach,', ',`a\\nb\\rc\\\\d\\te\\\\,') + 'x' : l)),
+      lines.map((l, i) => (i === 1 ? l.replace(',`order-attach,', ',`a\\nb\\rc\\\\d\\te\\,f,') + 'x' : l)),
     );
-    // `a\nb\rc\\d\te\\` is one field ending with an escaped backslash; the comma after it separates.
+    // `a\nb\rc\\d\te\,f` is one field: `\n` a line feed, `\,` a comma; `\r`, `\\` and `\t` stay as written.
     const { rows } = await parseAll(bytes);
-    expect(rows[0].attach).toBe('a\nb\rc\\d\\te\\');
+    expect(rows[0].attach).toBe('a\nb\\rc\\\\d\\te,f');
     expect(rows[0].fee.value).toBe(60000);
     expect(rows[0].fee_remark).toBe('x');
+  });
+
+  it('keeps JSON in attach unchanged: its \\\\ and \\r sequences are not bill escapes', async () => {
+    const json = JSON.stringify({ dir: 'C:\\Users\\wx', cr: '\r', list: [1, 2] });
+    expect(json).toContain('\\\\');
+    // WeChat escapes the commas of a field (spec §7.5), nothing else.
+    const field = json.replace(/,/g, '\\,');
+    const bytes = editSpecLines((lines) => lines.map((l, i) => (i === 1 ? l.replace(',`order-attach,', `,\`${field},`) : l)));
+    const { rows } = await parseAll(bytes);
+    expect(rows[0].attach).toBe(json);
+    expect(JSON.parse(rows[0].attach)).toEqual({ dir: 'C:\\Users\\wx', cr: '\r', list: [1, 2] });
   });
 
   it('parses an empty bill (header, then the summary)', async () => {
@@ -597,7 +608,7 @@ describe('bill money', () => {
   });
 
   it('unescapes fields', () => {
-    expect(unescapeBillField('a\\,b\\nc\\rd\\\\e\\x\\')).toBe('a,b\nc\rd\\e\\x\\');
+    expect(unescapeBillField('a\\,b\\nc\\rd\\\\e\\x\\')).toBe('a,b\nc\\rd\\\\e\\x\\');
     expect(unescapeBillField('plain')).toBe('plain');
   });
 

@@ -8,9 +8,9 @@
  *   accepted as they are), a plain summary header starting with 总交易单数 / 资金流水总笔数, then a backtick
  *   summary values line;
  * - columns mapped by header name (full-width `（元）` equals `(元)`), unknown columns kept in `extra`;
- * - backslash escapes in fields: `\,` is a comma that does not separate fields, `\n` a line feed, `\r` a carriage
- *   return and `\\` one backslash; any other backslash is kept as is. The writer uses the same rules, so
- *   writing then parsing returns every string unchanged.
+ * - backslash escapes in fields, only the two the format documents (spec §7.5): `\,` is a comma that does not
+ *   separate fields and `\n` a line feed. Every other backslash is text (`\\`, `\r` in a JSON `attach` stay as
+ *   they are). The writer uses the same rules.
  *
  * Streaming: input is decoded chunk by chunk with a StringDecoder (a UTF-8 character or a line split across chunks is
  * fine) and lines are cut with indexOf on the decoded text. Only the unfinished last line of a chunk is kept, and a
@@ -76,7 +76,8 @@ interface LinePlan {
 }
 
 /**
- * Decodes `\,` `\n` `\r` `\\` in a field; other backslashes stay. Only called for fields that contain one.
+ * Decodes `\,` and `\n` in a field, the escapes WeChat's bill format names; other backslashes stay. Only called for
+ * fields that contain one.
  */
 export function unescapeBillField(field: string): string {
   let out = '';
@@ -84,16 +85,7 @@ export function unescapeBillField(field: string): string {
   let i = field.indexOf('\\');
   while (i !== -1 && i + 1 < field.length) {
     const next = field.charCodeAt(i + 1);
-    const decoded =
-      next === CH_COMMA
-        ? ','
-        : next === 110 /* n */
-          ? '\n'
-          : next === 114 /* r */
-            ? '\r'
-            : next === CH_BACKSLASH
-              ? '\\'
-              : undefined;
+    const decoded = next === CH_COMMA ? ',' : next === 110 /* n */ ? '\n' : undefined;
     if (decoded === undefined) {
       i = field.indexOf('\\', i + 1);
       continue;
@@ -397,13 +389,14 @@ class BillLineParser<Row, Summary> {
   }
 }
 
-/** The next field separator in s[p, end): a comma not escaped by an odd number of backslashes; `end` if none. */
+/**
+ * The next field separator in s[p, end): a comma not right after a backslash (a backslash is never escaped itself,
+ * so `\\,` is a backslash and an escaped comma); `end` if none.
+ */
 function findSeparator(s: string, p: number, end: number): number {
   let c = s.indexOf(',', p);
   while (c !== -1 && c < end) {
-    let k = c - 1;
-    while (k >= p && s.charCodeAt(k) === CH_BACKSLASH) k--;
-    if (((c - 1 - k) & 1) === 0) return c;
+    if (c === p || s.charCodeAt(c - 1) !== CH_BACKSLASH) return c;
     c = s.indexOf(',', c + 1);
   }
   return end;

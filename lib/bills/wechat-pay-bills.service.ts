@@ -1,15 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
-import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { WECHAT_PAY_CONFIG } from '../wechat-partner-pay.constants';
 import type { ResolvedWechatPayConfig } from '../core/config/resolve-config';
 import { rsaOaepDecryptBytes } from '../core/crypto/rsa-oaep';
 import {
   WechatPayError,
+  WechatPayResponseTooLargeError,
   WechatPayValidationError,
   type WechatPayFieldProblem,
 } from '../core/errors/wechat-pay.errors';
@@ -17,7 +14,14 @@ import { WechatPayClient } from '../client/wechat-pay.client';
 import { BILL_ENDPOINTS } from './bills.endpoints';
 import { beijingDate } from '../core/time';
 import { WechatPayBillDecryptionError } from './bill-errors';
-import { type FundFlowBillParseResult, parseFundFlowBill, parseTradeBill, type TradeBillParseResult } from './bill-parser';
+import {
+  type FundFlowBillParseResult,
+  parseFundFlowBill,
+  type ParseBillOptions,
+  parseTradeBill,
+  type TradeBillParseResult,
+} from './bill-parser';
+import { BillHashCheck, saveBillToFile, spoolVerifiedBill, WechatPayBillHashMismatchError } from './bill-spool';
 import type {
   EncryptedBillPart,
   SubMerchantFundFlowBillInfo,
@@ -70,19 +74,16 @@ export interface EncryptedBillDownloadOptions {
   associatedData?: string;
 }
 
-/** The downloaded bill's SHA1 differs from `hash_value`: the file is corrupt or was altered. */
-export class WechatPayBillHashMismatchError extends WechatPayError {
-  constructor(
-    public readonly expected: string,
-    public readonly actual: string,
-    /** `bill_sequence` of the file of an encrypted bill; undefined for the single-file bills. */
-    public readonly billSequence?: number,
-  ) {
-    super(
-      `Bill hash mismatch${billSequence === undefined ? '' : ` in file ${billSequence}`}: expected SHA1 ${expected}, ` +
-        `got ${actual}; the download is corrupt, download it again`,
-    );
-  }
+export { WechatPayBillHashMismatchError } from './bill-spool';
+
+/** Options of the row helpers (`tradeBillRows()`, `fundFlowBillRows()`, `subMerchantFundFlowBillRows()`). */
+export interface BillRowsOptions extends ParseBillOptions {
+  /**
+   * Stream rows while the bill downloads, before its SHA1 is known: rows of a corrupt or altered bill are yielded
+   * and the iteration fails only at the end, so nothing may be acted on before it completed. Default false: the bill
+   * is spooled to a temporary file and verified first, and no row is yielded unless the hash matched.
+   */
+  unverifiedRows?: boolean;
 }
 
 /** One file of an encrypted bill, checked and with its AES key unwrapped. */
@@ -94,29 +95,6 @@ interface EncryptedBillFile {
 }
 
 const SHA1_HEX = /^[0-9A-Fa-f]{40}$/;
-
-/** Computes SHA1 of the bytes passing through and fails the stream at the end when it differs. */
-class HashCheck extends Transform {
-  private readonly hash = createHash('sha1');
-
-  constructor(private readonly expected: string) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    cb(null, chunk);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    const actual = this.hash.digest('hex');
-    cb(
-      actual === this.expected.toLowerCase()
-        ? null
-        : new WechatPayBillHashMismatchError(this.expected.toLowerCase(), actual),
-    );
-  }
-}
 
 /**
  * Trade and fund-flow bills: apply, streaming download (gunzip, SHA1 check while streaming), typed streaming parse.
@@ -180,7 +158,7 @@ export class WechatPayBillsService {
       );
     }
     const body = await this.client.download(bill.download_url);
-    const check = new HashCheck(bill.hash_value);
+    const check = new BillHashCheck(bill.hash_value);
     const stages: Array<Readable | Transform> = [body];
     if (bill.tar_type === 'GZIP') {
       const gunzip = createGunzip();
@@ -201,7 +179,7 @@ export class WechatPayBillsService {
    * so `path` is never a half or corrupt file.
    */
   async downloadToFile(bill: BillDownloadInfo, path: string): Promise<void> {
-    return this.saveToFile(() => this.download(bill), path);
+    return saveBillToFile(() => this.download(bill), path);
   }
 
   /**
@@ -283,38 +261,40 @@ export class WechatPayBillsService {
     path: string,
     options: EncryptedBillDownloadOptions = {},
   ): Promise<void> {
-    return this.saveToFile(() => this.downloadSubMerchantFundFlowBill(info, options), path);
+    return saveBillToFile(() => this.downloadSubMerchantFundFlowBill(info, options), path);
   }
 
-  /** Apply + download + parse a trade bill in one streaming call. */
-  async tradeBillRows(query: TradeBillQuery): Promise<TradeBillParseResult> {
-    return parseTradeBill(await this.download(await this.applyTradeBill(query)));
+  /**
+   * Apply + download + verify + parse a trade bill. The download is spooled to a temporary file
+   * (`bills.spoolDirectory`) while its SHA1 is computed; this resolves only when the hash matched, so every row the
+   * result yields is verified (a mismatch rejects with `WechatPayBillHashMismatchError` and yields nothing). Memory
+   * stays flat; the file is deleted whatever happens. `{ unverifiedRows: true }` streams rows during the download.
+   */
+  async tradeBillRows(query: TradeBillQuery, options: BillRowsOptions = {}): Promise<TradeBillParseResult> {
+    return parseTradeBill(await this.rowSource(() => this.applyTradeBill(query).then((b) => this.download(b)), options), options);
   }
 
-  /** Apply + download + parse a fund-flow bill in one streaming call. */
-  async fundFlowBillRows(query: FundFlowBillQuery): Promise<FundFlowBillParseResult> {
-    return parseFundFlowBill(await this.download(await this.applyFundFlowBill(query)));
+  /** Apply + download + verify + parse a fund-flow bill; verified before the first row, as `tradeBillRows()`. */
+  async fundFlowBillRows(query: FundFlowBillQuery, options: BillRowsOptions = {}): Promise<FundFlowBillParseResult> {
+    return parseFundFlowBill(await this.rowSource(() => this.applyFundFlowBill(query).then((b) => this.download(b)), options), options);
   }
 
-  /** Apply + download + decrypt + parse a sub-merchant's encrypted fund-flow bill in one streaming call. */
+  /**
+   * Apply + download + decrypt + verify + parse a sub-merchant's encrypted fund-flow bill: every file is
+   * authenticated and hash-checked (and the bill spooled) before the first row, as `tradeBillRows()`.
+   */
   async subMerchantFundFlowBillRows(
     query: SubMerchantFundFlowBillQuery,
-    options: EncryptedBillDownloadOptions = {},
+    options: EncryptedBillDownloadOptions & BillRowsOptions = {},
   ): Promise<FundFlowBillParseResult> {
     const info = await this.applySubMerchantFundFlowBill(query);
-    return parseFundFlowBill(await this.downloadSubMerchantFundFlowBill(info, options));
+    return parseFundFlowBill(await this.rowSource(() => this.downloadSubMerchantFundFlowBill(info, options), options), options);
   }
 
-  /** Streams into a temporary file beside `path`, renamed to `path` only when the stream ended without error. */
-  private async saveToFile(open: () => Promise<Readable>, path: string): Promise<void> {
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.part`;
-    try {
-      await pipelineAsync(await open(), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
-      await rename(tmp, path);
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw e;
-    }
+  /** The bytes the row helpers parse: verified first (spooled), or the live download with `unverifiedRows`. */
+  private async rowSource(open: () => Promise<Readable>, options: BillRowsOptions): Promise<Readable | AsyncIterable<Buffer>> {
+    if (options.unverifiedRows === true) return open();
+    return spoolVerifiedBill(await open(), this.config.bills?.spoolDirectory);
   }
 
   /**
@@ -418,9 +398,22 @@ export class WechatPayBillsService {
   ): Promise<AuthenticatedBillFile> {
     const body = await this.client.download(file.url);
     track(body);
+    const limit = this.config.bills.maxEncryptedFileBytes;
+    const tooLarge = (): WechatPayResponseTooLargeError =>
+      new WechatPayResponseTooLargeError(limit, 'GET', new URL(file.url).pathname, 'bills.maxEncryptedFileBytes');
+    // The whole ciphertext is held while it is authenticated: the limit bounds that memory, checked while receiving.
     const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-    const bytes = Buffer.concat(chunks);
+    let size = 0;
+    for await (const chunk of body) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      size += b.length;
+      if (size > limit) {
+        body.destroy();
+        throw tooLarge();
+      }
+      chunks.push(b);
+    }
+    const bytes = Buffer.concat(chunks, size);
     chunks.length = 0;
     if (bytes.length < BILL_TAG_LENGTH) {
       throw new WechatPayBillDecryptionError(

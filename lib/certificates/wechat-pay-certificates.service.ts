@@ -7,7 +7,7 @@ import { parseCertificate } from '../core/crypto/keys';
 import { type VerificationKey, WechatPayKeyStore } from '../core/crypto/key-store';
 import { rsaOaepEncrypt } from '../core/crypto/rsa-oaep';
 import { WechatPayVerifier } from '../core/crypto/verifier';
-import { WechatPayApiError, WechatPayConfigError, WechatPayDecryptionError, WechatPayError } from '../core/errors/wechat-pay.errors';
+import { WechatPayApiError, WechatPayConfigError, WechatPayDecryptionError, WechatPayError, WechatPaySignatureError } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../client/wechat-pay.client';
 import { CERTIFICATE_ENDPOINTS } from './certificates.endpoints';
 
@@ -37,13 +37,19 @@ export interface WechatPayKeyInfo {
 export class WechatPayCertificatesService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('WechatPayCertificates');
   private timer?: NodeJS.Timeout;
+  /** The download in flight, shared by every caller (timer, unknown serial, encryption, `refresh()`). */
+  private inflight?: Promise<WechatPayKeyInfo[]>;
+  /** When the last forced download started (`-Infinity`: none yet); forced downloads are rate limited from it. */
+  private lastForcedAt = -Infinity;
+  /** Why the last download failed, for the error of a rate-limited forced refresh. */
+  private lastFailure?: string;
 
   constructor(
     private readonly client: WechatPayClient,
     @Inject(WECHAT_PAY_CONFIG) private readonly config: ResolvedWechatPayConfig,
     @Inject(WECHAT_PAY_KEY_STORE) private readonly keys: WechatPayKeyStore,
   ) {
-    if (this.usesCertificates) keys.setRefresher(async () => void (await this.refresh()));
+    if (this.usesCertificates) keys.setRefresher(async () => void (await this.forcedRefresh()));
   }
 
   private get usesCertificates(): boolean {
@@ -73,11 +79,49 @@ export class WechatPayCertificatesService implements OnModuleInit, OnModuleDestr
   }
 
   /**
-   * Downloads `/v3/certificates`, decrypts each certificate with the APIv3 key, verifies the download with the
-   * certificates it contains (or keys already trusted), and keeps every unexpired certificate. No-op in public key mode.
+   * Downloads `/v3/certificates`, decrypts each certificate with the APIv3 key, verifies the download, and keeps every
+   * unexpired certificate. Once a platform certificate is trusted (configured, or from an earlier download) the
+   * answer must be signed by a key already trusted: a download cannot vouch for the certificates it introduces.
+   * Before that (bootstrap) it is verified with the certificates it carries. A call while a download is in flight
+   * joins it. No-op in public key mode.
    */
-  async refresh(): Promise<WechatPayKeyInfo[]> {
-    if (!this.usesCertificates) return this.list();
+  refresh(): Promise<WechatPayKeyInfo[]> {
+    if (!this.usesCertificates) return Promise.resolve(this.list());
+    this.inflight ??= this.download().then(
+      (keys) => {
+        this.lastFailure = undefined;
+        return keys;
+      },
+      (e: unknown) => {
+        this.lastFailure = e instanceof Error ? e.message : String(e);
+        throw e;
+      },
+    ).finally(() => (this.inflight = undefined));
+    return this.inflight;
+  }
+
+  /**
+   * A download not due by the timer (an unknown serial, no certificate to encrypt with): joins the one in flight, and
+   * starts one at most once per `minForcedRefreshIntervalMs`, so that a burst of unknown serials cannot make the
+   * module hammer WeChat Pay.
+   */
+  private forcedRefresh(): Promise<WechatPayKeyInfo[]> {
+    if (this.inflight) return this.inflight;
+    const now = this.config.clock();
+    const interval = this.config.verification.minForcedRefreshIntervalMs;
+    if (now - this.lastForcedAt < interval) {
+      return Promise.reject(
+        new WechatPayError(
+          `Platform certificates were downloaded less than ${interval} ms ago (verification.minForcedRefreshIntervalMs); ` +
+            `not downloading again yet${this.lastFailure ? `. The last download failed: ${this.lastFailure}` : ''}`,
+        ),
+      );
+    }
+    this.lastForcedAt = now;
+    return this.refresh();
+  }
+
+  private async download(): Promise<WechatPayKeyInfo[]> {
     let res;
     try {
       res = await this.client.call<{ data?: PlatformCertificateWire[] }>(CERTIFICATE_ENDPOINTS.list, { verify: false });
@@ -106,13 +150,26 @@ export class WechatPayCertificatesService implements OnModuleInit, OnModuleDestr
       });
     }
     if (downloaded.length === 0) throw new WechatPayError('/v3/certificates returned no certificate');
-    // Bootstrap: the download is signed by one of the certificates it carries (or by a key we already trust).
     const trust = new WechatPayKeyStore(this.config.clock);
-    trust.add(...this.keys.list(), ...downloaded);
-    await new WechatPayVerifier(trust, { clockSkewSeconds: this.config.clockSkewSeconds, clock: this.config.clock }).verify(
-      res.headers,
-      res.rawBody,
-    );
+    const trusted = this.keys.list();
+    // Bootstrap only, while no certificate is trusted: the download is signed by one of the certificates it carries.
+    // After that a key we already trust must sign it, as wechatpay-go's downloader does; WeChat Pay lists a new
+    // certificate before it signs with it, so the refresh that introduces it is signed by the old one.
+    const bootstrap = !trusted.some((k) => k.kind === 'platformCertificate');
+    trust.add(...trusted, ...(bootstrap ? downloaded : []));
+    try {
+      await new WechatPayVerifier(trust, { clockSkewSeconds: this.config.clockSkewSeconds, clock: this.config.clock }).verify(
+        res.headers,
+        res.rawBody,
+      );
+    } catch (e) {
+      if (!(e instanceof WechatPaySignatureError) || bootstrap) throw e;
+      throw new WechatPaySignatureError(
+        e.reason,
+        `/v3/certificates answer not accepted, certificates kept as they were: it must be signed by a key already ` +
+          `trusted (${trusted.map((k) => k.serial).join(', ')}), not only by a certificate it introduces: ${e.message}`,
+      );
+    }
     const now = this.config.clock();
     const merged = new Map<string, VerificationKey>();
     for (const k of [...this.keys.list(), ...downloaded]) {
@@ -166,10 +223,11 @@ export class WechatPayCertificatesService implements OnModuleInit, OnModuleDestr
 
   /**
    * `encryptSensitive()`, first downloading the platform certificates when none is known yet (platform certificate
-   * modes, before the first refresh).
+   * modes, before the first refresh). Concurrent calls share one download; a failed one is not repeated within
+   * `verification.minForcedRefreshIntervalMs`.
    */
   async encryptSensitiveWithRefresh(plaintext: string): Promise<{ ciphertext: string; serial: string }> {
-    if (!this.encryptionKey() && this.config.verification.mode !== 'publicKey') await this.refresh();
+    if (!this.encryptionKey() && this.config.verification.mode !== 'publicKey') await this.forcedRefresh();
     return this.encryptSensitive(plaintext);
   }
 

@@ -44,11 +44,10 @@ class AxiosSender implements HttpSender {
         url: req.url,
         data: req.body,
         headers: req.headers,
+        // The transport reads stream bodies itself, within its size, deadline and idle limits.
         responseType: buffered ? 'arraybuffer' : 'stream',
         timeout: req.timeoutMs,
-        // A whole-call deadline for JSON calls; a bill stream may take longer than that and relies on the
-        // socket inactivity timeout instead.
-        signal: buffered ? AbortSignal.timeout(req.timeoutMs) : undefined,
+        signal: req.signal,
         transformRequest: [(d: unknown) => d],
         transformResponse: [(d: unknown) => d],
         validateStatus: () => true,
@@ -68,8 +67,9 @@ class AxiosSender implements HttpSender {
 /**
  * The signed HTTP client of the module: a thin Nest adapter over the framework-free `WechatPayTransport` (serialize
  * once → sign the exact URL and bytes → send → verify the raw response → parse). Non-2xx answers become
- * `WechatPayApiError`; network failures `WechatPayNetworkError`. Idempotent calls are retried on network errors, 5xx
- * and 429 with exponential backoff and full jitter.
+ * `WechatPayApiError`; network failures `WechatPayNetworkError`; answers over `maxResponseBytes`
+ * `WechatPayResponseTooLargeError`. Idempotent calls are retried on network errors, 5xx and 429 with exponential
+ * backoff and full jitter, or after the `Retry-After` WeChat Pay asks for when within `retry.maxRetryAfterMs`.
  */
 @Injectable()
 export class WechatPayClient {
@@ -92,7 +92,9 @@ export class WechatPayClient {
       baseUrl: config.baseUrl,
       backupBaseUrl: config.backupBaseUrl,
       timeoutMs: config.timeoutMs,
-      retry: config.retry,
+      streamIdleTimeoutMs: config.streamIdleTimeoutMs,
+      maxResponseBytes: config.maxResponseBytes,
+      retry: { ...config.retry, maxRetryAfterMs: config.maxRetryAfterMs },
       threadpoolSigning: config.threadpoolSigning,
       signer,
       verifier,
@@ -122,7 +124,8 @@ export class WechatPayClient {
 
   /**
    * Signed GET of a download URL (the bill `download_url`), returning the unverified byte stream. Only the path and
-   * query of `downloadUrl` are used: the request goes to the configured host.
+   * query of `downloadUrl` are used: the request goes to the configured host. The stream fails with a
+   * `WechatPayNetworkError` when the connection is cut or stays silent for `streamIdleTimeoutMs`.
    */
   download(downloadUrl: string): Promise<Readable> {
     return this.transport.download(downloadUrl);

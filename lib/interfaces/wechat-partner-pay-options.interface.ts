@@ -18,6 +18,12 @@ export interface PlatformCertificateVerification {
   refreshIntervalMs?: number;
   /** Certificates to trust before the first download (PEM). Optional. */
   certificates?: Array<string | Buffer>;
+  /**
+   * Shortest time between two downloads that were not due by the timer (an unknown `Wechatpay-Serial`, or
+   * `encryptSensitiveWithRefresh()` with no certificate known): a burst of unknown serials, forged or not, costs one
+   * download per interval. Concurrent refreshes share one download whatever this says. Default 60 000 ms.
+   */
+  minForcedRefreshIntervalMs?: number;
 }
 
 /** Migration from platform certificates to the public key: both verify; the public key id is sent as `Wechatpay-Serial`. */
@@ -27,6 +33,12 @@ export interface BothVerification {
   publicKey: string | Buffer | KeyObject;
   refreshIntervalMs?: number;
   certificates?: Array<string | Buffer>;
+  /**
+   * Shortest time between two downloads that were not due by the timer (an unknown `Wechatpay-Serial`, or
+   * `encryptSensitiveWithRefresh()` with no certificate known): a burst of unknown serials, forged or not, costs one
+   * download per interval. Concurrent refreshes share one download whatever this says. Default 60 000 ms.
+   */
+  minForcedRefreshIntervalMs?: number;
   /** Which key to ask WeChat Pay to sign responses with. Default 'publicKey'. */
   prefer?: 'publicKey' | 'platformCertificate';
 }
@@ -44,6 +56,28 @@ export interface WechatPayRetryOptions {
   maxDelayMs?: number;
   /** On network errors, retry against `backupBaseUrl`. Default false. */
   failover?: boolean;
+  /**
+   * Longest `Retry-After` (429, 503) waited for before retrying an idempotent call. A longer one, or one with no
+   * attempt left, fails at once with a retryable `WechatPayApiError` whose `retryAfterMs` carries it. Default 5000 ms;
+   * 0 never waits.
+   */
+  maxRetryAfterMs?: number;
+}
+
+/** Bill downloads. */
+export interface WechatPayBillOptions {
+  /**
+   * Largest file of an encrypted sub-merchant fund-flow bill: each file is held (as ciphertext) while it is
+   * authenticated, so this bounds memory. A larger file fails with `WechatPayResponseTooLargeError` while
+   * receiving. Default 256 MiB.
+   */
+  maxEncryptedFileBytes?: number;
+  /**
+   * Directory of the temporary files the row helpers (`tradeBillRows()`, ...) spool a bill to, so that its SHA1 is
+   * checked before the first row. Default `os.tmpdir()`. Each file is created with mode 0600 and deleted when the
+   * rows have been read, on any error, and when the consumer stops early.
+   */
+  spoolDirectory?: string;
 }
 
 /** Options of `WechatPartnerPayModule.forRoot()` / `forRootAsync()`. */
@@ -76,8 +110,18 @@ export interface WechatPartnerPayModuleOptions {
   baseUrl?: string;
   /** Backup host used when `retry.failover` is on. Default `https://api2.mch.weixin.qq.com`. */
   backupBaseUrl?: string;
-  /** Timeout of one HTTP attempt. Default 10 000 ms. */
+  /** Timeout of one HTTP attempt (JSON calls: until the whole answer is read; downloads: until the headers). Default 10 000 ms. */
   timeoutMs?: number;
+  /**
+   * Longest silence while a download body streams (bill files): no byte for this long fails the stream with a
+   * `WechatPayNetworkError` (`timedOut: true`). Time the consumer spends not reading does not count. Default `timeoutMs`.
+   */
+  streamIdleTimeoutMs?: number;
+  /**
+   * Largest JSON answer (success or error) read from WeChat Pay; enforced while receiving, before the signature
+   * check: a larger one fails with `WechatPayResponseTooLargeError` and the connection is closed. Default 4 MiB.
+   */
+  maxResponseBytes?: number;
   /** Retries of idempotent calls. */
   retry?: WechatPayRetryOptions;
   /** Accepted distance of response/notification timestamps from local time. Default 300 s. */
@@ -99,6 +143,8 @@ export interface WechatPartnerPayModuleOptions {
    * Default false.
    */
   verifyOnBoot?: boolean | WechatPayBootCheckOptions;
+  /** Bill downloads. */
+  bills?: WechatPayBillOptions;
 }
 
 /** Options of the boot check `verifyOnBoot`. */

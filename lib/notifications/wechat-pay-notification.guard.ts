@@ -19,6 +19,12 @@ function rawBodyOf(req: NotificationHttpRequest, maxBytes: number): Buffer {
   const declared = Number(getHeader(req.headers, 'content-length'));
   if (declared > maxBytes)
     throw new WechatPayNotificationError('BODY_TOO_LARGE', `Content-Length ${declared} > ${maxBytes}`);
+  // WeChat Pay always sends application/json. Checked before rawBody: Nest keeps the raw bytes of urlencoded (and,
+  // with a parser, text) bodies as well, and a signature over them must not make another type acceptable.
+  const type = getHeader(req.headers, 'content-type');
+  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+    throw new WechatPayNotificationError('UNSUPPORTED_CONTENT_TYPE');
+  }
   if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
   // Body parsers leave rawBody unset when there is no body at all: that is an (invalid) empty body, not a setup problem.
   if (
@@ -27,9 +33,7 @@ function rawBodyOf(req: NotificationHttpRequest, maxBytes: number): Buffer {
   ) {
     return Buffer.alloc(0);
   }
-  // Nest keeps the raw body of JSON requests only; WeChat Pay always sends application/json.
-  const type = getHeader(req.headers, 'content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) throw new WechatPayNotificationError('UNSUPPORTED_CONTENT_TYPE');
+  if (type === undefined) throw new WechatPayNotificationError('UNSUPPORTED_CONTENT_TYPE');
   throw new WechatPayNotificationError('RAW_BODY_MISSING', RAW_BODY_HINT);
 }
 

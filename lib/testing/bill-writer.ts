@@ -3,7 +3,9 @@
  * a plain header line, detail rows with every field prefixed by a backtick, a plain summary header and a backtick
  * summary values line computed from the rows. BOM and CRLF by default, as WeChat serves them, and a final line break.
  *
- * Text fields are escaped as the parser expects: `\` -> `\\`, `,` -> `\,`, LF -> `\n`, CR -> `\r`.
+ * Text fields are escaped as WeChat does and the parser expects: `,` -> `\,`, LF -> `\n`, nothing else (spec §7.5).
+ * Like WeChat's own files, a text in which a backslash precedes `,` or `n` (or ends a field) therefore does not
+ * read back unchanged: the format cannot tell it from an escape.
  * Amounts are integers in the column's smallest unit (fen; 1/100000 yuan for fees) and are written in yuan.
  */
 import {
@@ -143,14 +145,14 @@ export interface FundFlowBillTotals {
   expense_amount: number;
 }
 
-/** Escapes one field for a bill line: `\` `,` LF CR become `\\` `\,` `\n` `\r`. */
+/** Escapes one field for a bill line: `,` and LF become `\,` and `\n`. */
 export function escapeBillField(value: string): string {
   if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(ESCAPE_ALL, (ch) => ESCAPES[ch]);
 }
-const NEEDS_ESCAPE = /[\\,\n\r]/;
-const ESCAPE_ALL = /[\\,\n\r]/g;
-const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', ',': '\\,', '\n': '\\n', '\r': '\\r' };
+const NEEDS_ESCAPE = /[,\n]/;
+const ESCAPE_ALL = /[,\n]/g;
+const ESCAPES: Readonly<Record<string, string>> = { ',': '\\,', '\n': '\\n' };
 
 /** Defaults of the optional trade row fields: what WeChat writes on a payment row. */
 const TRADE_DEFAULTS: Readonly<Record<string, string | number>> = {

@@ -32,12 +32,16 @@ const TOP: Record<keyof WechatPartnerPayModuleOptions, true> = {
   clock: true,
   notifications: true,
   verifyOnBoot: true,
+  maxResponseBytes: true,
+  streamIdleTimeoutMs: true,
+  bills: true,
 };
 const RETRY: Record<keyof WechatPayRetryOptions, true> = {
   attempts: true,
   baseDelayMs: true,
   maxDelayMs: true,
   failover: true,
+  maxRetryAfterMs: true,
 };
 const NOTIFICATIONS: Record<keyof WechatPayNotificationOptions, true> = {
   maxBodyBytes: true,
@@ -59,6 +63,7 @@ const CERTIFICATE: Record<keyof PlatformCertificateVerification, true> = {
   mode: true,
   refreshIntervalMs: true,
   certificates: true,
+  minForcedRefreshIntervalMs: true,
 };
 const BOTH: Record<keyof BothVerification, true> = {
   mode: true,
@@ -67,6 +72,7 @@ const BOTH: Record<keyof BothVerification, true> = {
   refreshIntervalMs: true,
   certificates: true,
   prefer: true,
+  minForcedRefreshIntervalMs: true,
 };
 const VERIFICATION_BY_MODE: Record<string, readonly string[]> = {
   publicKey: Object.keys(PUBLIC_KEY),

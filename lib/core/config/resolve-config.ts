@@ -29,6 +29,7 @@ export interface ResolvedWechatPayConfig {
     publicKeyId?: string;
     publicKey?: KeyObject;
     refreshIntervalMs: number;
+    minForcedRefreshIntervalMs: number;
     certificates: ParsedCertificate[];
     prefer: 'publicKey' | 'platformCertificate';
   };
@@ -38,7 +39,11 @@ export interface ResolvedWechatPayConfig {
   baseUrl: string;
   backupBaseUrl: string;
   timeoutMs: number;
+  streamIdleTimeoutMs: number;
+  maxResponseBytes: number;
   retry: { attempts: number; baseDelayMs: number; maxDelayMs: number; failover: boolean };
+  /** `retry.maxRetryAfterMs` (kept beside `retry`, whose shape is the backoff policy). */
+  maxRetryAfterMs: number;
   clockSkewSeconds: number;
   threadpoolSigning: boolean;
   clock: () => number;
@@ -52,6 +57,7 @@ export interface ResolvedWechatPayConfig {
     dedupeKey?: NotificationDedupeKeyFn;
     routeCheck: boolean;
   };
+  bills: { maxEncryptedFileBytes: number; spoolDirectory?: string };
   /** The boot check, when `verifyOnBoot` is on: the sub-merchant to query under (the provider itself by default). */
   verifyOnBoot?: { subMchid: string };
 }
@@ -228,6 +234,7 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   const verification: ResolvedWechatPayConfig['verification'] = {
     mode: 'publicKey',
     refreshIntervalMs: TWELVE_HOURS - 5 * 60_000,
+    minForcedRefreshIntervalMs: 60_000,
     certificates: [],
     prefer: 'publicKey',
   };
@@ -262,6 +269,13 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     }
     if (v.mode === 'platformCertificate' || v.mode === 'both') {
       verification.refreshIntervalMs = positiveInt(problems, 'verification.refreshIntervalMs', v.refreshIntervalMs, verification.refreshIntervalMs, 1000);
+      verification.minForcedRefreshIntervalMs = positiveInt(
+        problems,
+        'verification.minForcedRefreshIntervalMs',
+        v.minForcedRefreshIntervalMs,
+        verification.minForcedRefreshIntervalMs,
+        0,
+      );
       if (verification.refreshIntervalMs > TWELVE_HOURS) {
         problems.push('verification.refreshIntervalMs must be at most 12 h: WeChat Pay rotates certificates with 24 h notice');
       }
@@ -288,6 +302,8 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   const baseUrl = checkUrl(problems, 'baseUrl', o.baseUrl) ?? DEFAULT_BASE_URL;
   const backupBaseUrl = checkUrl(problems, 'backupBaseUrl', o.backupBaseUrl) ?? DEFAULT_BACKUP_BASE_URL;
   const timeoutMs = positiveInt(problems, 'timeoutMs', o.timeoutMs, 10_000);
+  const streamIdleTimeoutMs = positiveInt(problems, 'streamIdleTimeoutMs', o.streamIdleTimeoutMs, timeoutMs);
+  const maxResponseBytes = positiveInt(problems, 'maxResponseBytes', o.maxResponseBytes, 4 * 1024 * 1024);
   const r = isObject(o.retry) ? o.retry : {};
   if (o.retry !== undefined && !isObject(o.retry)) problems.push('retry must be an object');
   const retry = {
@@ -296,6 +312,7 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     maxDelayMs: positiveInt(problems, 'retry.maxDelayMs', r.maxDelayMs, 2000, 0),
     failover: r.failover === true,
   };
+  const maxRetryAfterMs = positiveInt(problems, 'retry.maxRetryAfterMs', r.maxRetryAfterMs, 5000, 0);
   const clockSkewSeconds = positiveInt(problems, 'clockSkewSeconds', o.clockSkewSeconds, 300);
   if (o.clock !== undefined && typeof o.clock !== 'function') problems.push('clock must be a function returning milliseconds');
   const n = isObject(o.notifications) ? o.notifications : {};
@@ -328,6 +345,16 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     problems.push('notifications.dedupeTtlMs must be at least 25 h: WeChat Pay retries a notification for about 24 h');
   }
 
+  const b = isObject(o.bills) ? o.bills : {};
+  if (o.bills !== undefined && !isObject(o.bills)) problems.push('bills must be an object');
+  const bills = {
+    maxEncryptedFileBytes: positiveInt(problems, 'bills.maxEncryptedFileBytes', b.maxEncryptedFileBytes, 256 * 1024 * 1024),
+    spoolDirectory: typeof b.spoolDirectory === 'string' && b.spoolDirectory !== '' ? b.spoolDirectory : undefined,
+  };
+  if (b.spoolDirectory !== undefined && bills.spoolDirectory === undefined) {
+    problems.push('bills.spoolDirectory must be a non-empty directory path');
+  }
+
   if (problems.length) throw new WechatPayConfigError(problems);
   return {
     warnings,
@@ -342,11 +369,15 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     baseUrl,
     backupBaseUrl,
     timeoutMs,
+    streamIdleTimeoutMs,
+    maxResponseBytes,
     retry,
+    maxRetryAfterMs,
     clockSkewSeconds,
     threadpoolSigning: o.threadpoolSigning === true,
     clock: o.clock ?? Date.now,
     notifications,
     verifyOnBoot,
+    bills,
   };
 }

@@ -77,11 +77,45 @@ export class WechatPayApiError extends WechatPayError {
     public readonly requestId: string | undefined,
     public readonly method: string,
     public readonly path: string,
+    /**
+     * What WeChat Pay's `Retry-After` header asked for, in ms, when it sent one (429, 503). Set when the wait was
+     * beyond `retry.maxRetryAfterMs` or no attempt was left: wait at least this long before calling again.
+     */
+    public readonly retryAfterMs?: number,
   ) {
-    super(`WeChat Pay ${method} ${path} failed: HTTP ${status} ${code}: ${message}${requestId ? ` (Request-ID ${requestId})` : ''}`);
+    super(
+      `WeChat Pay ${method} ${path} failed: HTTP ${status} ${code}: ${message}${requestId ? ` (Request-ID ${requestId})` : ''}` +
+        (retryAfterMs === undefined ? '' : `; WeChat Pay asks to retry after ${Math.ceil(retryAfterMs / 1000)} s`),
+    );
     this.retryable = status >= 500 || status === 429 || RETRYABLE_CODES.has(code);
     this.wechatMessage = message;
   }
+}
+
+/**
+ * An answer was larger than allowed (`maxResponseBytes` for JSON answers, `bills.maxEncryptedFileBytes` for an
+ * encrypted bill file): reading stopped at the limit and the connection was closed, nothing was parsed or verified.
+ */
+export class WechatPayResponseTooLargeError extends WechatPayError {
+  constructor(
+    /** The limit in bytes. */
+    public readonly limit: number,
+    public readonly method: string,
+    public readonly path: string,
+    /** The option that sets the limit, named in the message. */
+    option = 'maxResponseBytes',
+    /** The declared Content-Length, when that is what exceeded the limit. */
+    declared?: number,
+  ) {
+    super(
+      `WeChat Pay ${method} ${path}: the answer is larger than ${option} (${limit} bytes)` +
+        (declared === undefined ? '' : `: Content-Length ${declared}`) +
+        `; reading stopped there. Raise ${option} if such answers are expected`,
+    );
+  }
+
+  /** The same request would get the same answer. */
+  readonly retryable = false;
 }
 
 /** Why a signature check failed. */

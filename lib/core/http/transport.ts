@@ -3,7 +3,7 @@
  * it → verify the raw answer → parse, or a typed error. Retries (idempotent calls only), timeouts and failover to the
  * backup host live here. The bytes go through an `HttpSender`, which the Nest module implements over `@nestjs/axios`.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { getHeader, WECHATPAY_HEADERS } from '../crypto/headers';
 import type { WechatPayRequestSigner } from '../crypto/request-signer';
 import {
@@ -11,9 +11,11 @@ import {
   type WechatPayErrorDetail,
   WechatPayError,
   WechatPayNetworkError,
+  WechatPayResponseTooLargeError,
   WechatPaySignatureError,
 } from '../errors/wechat-pay.errors';
 import { buildPath, type PathParams, type WechatPayEndpoint, type WechatPayMethod } from './endpoint';
+import { capErrorDetail, capText, errorFieldsOf, IdleTimeout, readCapped, retryAfterMs } from './bounded-io';
 
 export type { WechatPayMethod } from './endpoint';
 
@@ -70,9 +72,15 @@ export interface HttpSendRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * The transport asks for `'stream'` and reads the body itself, within its limits (size, deadline, idle time).
+   * A sender that can only buffer may answer a Buffer; its size is checked after the fact.
+   */
   responseType: 'buffer' | 'stream';
-  /** Whole-call deadline for buffered answers; connect/inactivity timeout for streams. */
+  /** Deadline until the response headers; the transport bounds the body itself. */
   timeoutMs: number;
+  /** Aborted when the transport gives up (deadline, idle body, size limit): the sender must end the request. */
+  signal?: AbortSignal;
 }
 
 /** What the HTTP layer answers; network failures are thrown (with a `code` such as `ECONNREFUSED` when known). */
@@ -98,7 +106,11 @@ export interface WechatPayTransportOptions {
   baseUrl: string;
   backupBaseUrl: string;
   timeoutMs: number;
-  retry: { attempts: number; failover: boolean; baseDelayMs: number; maxDelayMs: number };
+  /** Longest silence while a download body streams. Default `timeoutMs`. */
+  streamIdleTimeoutMs?: number;
+  /** Largest JSON answer read (success or error). Default 4 MiB. */
+  maxResponseBytes?: number;
+  retry: { attempts: number; failover: boolean; baseDelayMs: number; maxDelayMs: number; maxRetryAfterMs?: number };
   /** Sign on the libuv threadpool instead of the event loop. */
   threadpoolSigning: boolean;
   signer: WechatPayRequestSigner;
@@ -192,6 +204,7 @@ export class WechatPayTransport {
     const prepared = this.prepare(options);
     const res = await this.send(prepared, 'buffer');
     const rawBody = res.body as Buffer;
+    // Nothing below (verification, parsing) runs on more than maxResponseBytes: send() stopped reading there.
     if (options.verify !== false) {
       try {
         await this.options.verifier.verify(res.headers, rawBody);
@@ -234,6 +247,11 @@ export class WechatPayTransport {
     return res.body as Readable;
   }
 
+  /** Default 4 MiB. */
+  private get maxResponseBytes(): number {
+    return this.options.maxResponseBytes ?? 4 * 1024 * 1024;
+  }
+
   private prepare(options: WechatPayRequestOptions): PreparedRequest {
     const body = options.body === undefined ? '' : JSON.stringify(options.body);
     return {
@@ -246,7 +264,12 @@ export class WechatPayTransport {
     };
   }
 
-  private async send(req: PreparedRequest, responseType: 'buffer' | 'stream'): Promise<HttpSendResponse> {
+  /**
+   * Sends with retries. `'buffer'`: resolves with the whole body, read within `timeoutMs` and `maxResponseBytes`.
+   * `'stream'`: resolves at the headers (within `timeoutMs`) with a body that errors with a `WechatPayNetworkError`
+   * when it stays silent for `streamIdleTimeoutMs` or the connection fails mid-body.
+   */
+  private async send(req: PreparedRequest, mode: 'buffer' | 'stream'): Promise<HttpSendResponse> {
     const { attempts, failover } = this.options.retry;
     const maxAttempts = req.idempotent ? attempts : 1;
     let useBackup = false;
@@ -254,25 +277,33 @@ export class WechatPayTransport {
       const base = useBackup ? this.options.backupBaseUrl : this.options.baseUrl;
       let res: HttpSendResponse;
       try {
-        res = await this.once(req, base, responseType);
+        res = await this.once(req, base, mode);
       } catch (e) {
         const err = this.toNetworkError(e, req, base);
-        if (attempt >= maxAttempts) throw err;
+        if (!(err instanceof WechatPayNetworkError) || attempt >= maxAttempts) throw err;
         if (failover) useBackup = !useBackup;
         this.options.logger?.warn(`${err.message}; retrying (attempt ${attempt + 1}/${maxAttempts})`);
-        await this.backoff(attempt);
+        await sleep(this.backoffDelay(attempt));
         continue;
       }
       if (res.status >= 200 && res.status < 300) return res;
-      const apiError = await this.toApiError(res, req);
       const transient = res.status >= 500 || res.status === 429;
-      if (!transient || attempt >= maxAttempts) throw apiError;
-      this.options.logger?.warn(`${req.method} ${req.label}: HTTP ${res.status} ${apiError.code}; retrying (attempt ${attempt + 1}/${maxAttempts})`);
-      await this.backoff(attempt);
+      const wait = transient ? retryAfterMs(getHeader(res.headers, 'retry-after'), Date.now()) : undefined;
+      const maxWait = this.options.retry.maxRetryAfterMs ?? 5000;
+      const giveUp = !transient || attempt >= maxAttempts || (wait !== undefined && wait > maxWait);
+      const apiError = await this.toApiError(res, req, giveUp ? wait : undefined);
+      if (giveUp) throw apiError;
+      this.options.logger?.warn(
+        `${req.method} ${req.label}: HTTP ${res.status} ${apiError.code}; retrying` +
+          (wait === undefined ? '' : ` after ${wait} ms (Retry-After)`) +
+          ` (attempt ${attempt + 1}/${maxAttempts})`,
+      );
+      await sleep(wait ?? this.backoffDelay(attempt));
     }
   }
 
-  private async once(req: PreparedRequest, base: string, responseType: 'buffer' | 'stream'): Promise<HttpSendResponse> {
+  /** One attempt: headers within `timeoutMs`, then the body bounded as `send()` describes. */
+  private async once(req: PreparedRequest, base: string, mode: 'buffer' | 'stream'): Promise<HttpSendResponse> {
     const { signer } = this.options;
     const authorization = this.options.threadpoolSigning
       ? await signer.authorizationAsync(req.method, req.target, req.body)
@@ -285,41 +316,98 @@ export class WechatPayTransport {
     };
     const serial = req.serial ?? this.options.preferredSerial();
     if (serial) headers['Wechatpay-Serial'] = serial;
-    return this.options.sender.send({
-      method: req.method,
-      url: base + req.target,
-      headers,
-      body: req.body === '' ? undefined : req.body,
-      responseType,
-      timeoutMs: this.options.timeoutMs,
-    });
+    const abort = new AbortController();
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.options.timeoutMs);
+    let res: HttpSendResponse;
+    try {
+      res = await this.options.sender.send({
+        method: req.method,
+        url: base + req.target,
+        headers,
+        body: req.body === '' ? undefined : req.body,
+        responseType: 'stream',
+        timeoutMs: this.options.timeoutMs,
+        signal: abort.signal,
+      });
+    } catch (e) {
+      clearTimeout(deadline);
+      throw timedOut ? timeoutError() : e;
+    }
+    const ok = res.status >= 200 && res.status < 300;
+    if (mode === 'stream' && ok) {
+      clearTimeout(deadline);
+      return { ...res, body: this.guardStream(res.body, req, base, abort) };
+    }
+    // JSON answers and error answers: read whole, within the deadline and the size limit.
+    const limit = this.maxResponseBytes;
+    try {
+      const declared = Number(getHeader(res.headers, 'content-length'));
+      if (ok && Number.isFinite(declared) && declared > limit) {
+        throw new WechatPayResponseTooLargeError(limit, req.method, req.label, 'maxResponseBytes', declared);
+      }
+      const body = await readCapped(res.body, limit, ok);
+      if (body === undefined) throw new WechatPayResponseTooLargeError(limit, req.method, req.label);
+      return { ...res, body };
+    } catch (e) {
+      abort.abort();
+      if (!Buffer.isBuffer(res.body)) res.body.destroy();
+      throw timedOut ? timeoutError() : e;
+    } finally {
+      clearTimeout(deadline);
+    }
   }
 
-  private async toApiError(res: HttpSendResponse, req: PreparedRequest): Promise<WechatPayApiError> {
-    let raw: Buffer;
-    if (Buffer.isBuffer(res.body)) raw = res.body;
-    else {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-        size += b.length;
-        if (size <= 64 * 1024) chunks.push(b);
-      }
-      raw = Buffer.concat(chunks);
-    }
+  /** The download body, failing with a typed error when silent for too long or cut mid-way. */
+  private guardStream(body: Buffer | Readable, req: PreparedRequest, base: string, abort: AbortController): Readable {
+    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+    const idleMs = this.options.streamIdleTimeoutMs ?? this.options.timeoutMs;
+    const host = hostOf(base);
+    const guard = new IdleTimeout(
+      idleMs,
+      () =>
+        new WechatPayNetworkError(
+          `${req.method} ${req.label}: no data from WeChat Pay (${host}) for ${idleMs} ms while downloading ` +
+            '(streamIdleTimeoutMs); download again',
+          'ETIMEDOUT',
+          true,
+          req.method,
+          req.label,
+        ),
+    );
+    // Registered first, so that the consumer sees the typed error rather than the socket's own.
+    source.once('error', (e) => guard.destroy(this.toNetworkError(e, req, base)));
+    guard.once('close', () => {
+      if (!source.destroyed) source.destroy();
+      abort.abort();
+    });
+    source.pipe(guard);
+    return guard;
+  }
+
+  private async toApiError(res: HttpSendResponse, req: PreparedRequest, retryAfter: number | undefined): Promise<WechatPayApiError> {
+    // once() read it already: at most maxResponseBytes, a longer one is cut there (and `message`/`detail` capped).
+    const raw = Buffer.isBuffer(res.body) ? res.body : Buffer.alloc(0);
     let code = `HTTP_${res.status}`;
     let message = 'WeChat Pay returned an error without a JSON body';
     let detail: WechatPayErrorDetail | undefined;
     try {
       const parsed = JSON.parse(raw.toString('utf8')) as { code?: unknown; message?: unknown; detail?: unknown };
-      if (typeof parsed.code === 'string') code = parsed.code;
-      if (typeof parsed.message === 'string') message = parsed.message;
-      if (parsed.detail && typeof parsed.detail === 'object') detail = parsed.detail as WechatPayErrorDetail;
+      if (typeof parsed.code === 'string') code = capText(parsed.code, 64);
+      if (typeof parsed.message === 'string') message = capText(parsed.message);
+      if (parsed.detail && typeof parsed.detail === 'object') detail = capErrorDetail(parsed.detail as Record<string, unknown>);
     } catch {
-      /* keep the generic message */
+      // An error answer longer than maxResponseBytes was cut, so it is not JSON any more: its code and the start of
+      // its message are still readable.
+      const found = errorFieldsOf(raw.toString('utf8'));
+      if (found.code) code = found.code;
+      if (found.message) message = found.message;
     }
-    return new WechatPayApiError(res.status, code, message, detail, getHeader(res.headers, WECHATPAY_HEADERS.requestId), req.method, req.label);
+    const requestId = getHeader(res.headers, WECHATPAY_HEADERS.requestId);
+    return new WechatPayApiError(res.status, code, message, detail, requestId && capText(requestId, 128), req.method, req.label, retryAfter);
   }
 
   private toNetworkError(e: unknown, req: PreparedRequest, base: string): WechatPayError {
@@ -328,12 +416,7 @@ export class WechatPayTransport {
     const rawCode = typeof err?.code === 'string' ? err.code : undefined;
     const code = rawCode ?? (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError') ? 'ETIMEDOUT' : undefined);
     const timedOut = code !== undefined && NETWORK_TIMEOUT_CODES.has(code);
-    let host = base;
-    try {
-      host = new URL(base).host;
-    } catch {
-      /* keep the configured string */
-    }
+    const host = hostOf(base);
     return new WechatPayNetworkError(
       timedOut
         ? `${req.method} ${req.label}: no answer from WeChat Pay (${host}) within ${this.options.timeoutMs} ms; the outcome is unknown, query before creating anything new`
@@ -345,10 +428,26 @@ export class WechatPayTransport {
     );
   }
 
-  private backoff(attempt: number): Promise<void> {
+  /** Exponential backoff with full jitter. */
+  private backoffDelay(attempt: number): number {
     const { baseDelayMs, maxDelayMs } = this.options.retry;
-    const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    const delay = Math.random() * cap;
-    return new Promise((resolve) => setTimeout(resolve, delay));
+    return Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** What the transport's own deadline throws; `toNetworkError` turns it into a timed-out `WechatPayNetworkError`. */
+function timeoutError(): Error {
+  return Object.assign(new Error('deadline exceeded'), { code: 'ETIMEDOUT' });
+}
+
+function hostOf(base: string): string {
+  try {
+    return new URL(base).host;
+  } catch {
+    return base;
   }
 }
