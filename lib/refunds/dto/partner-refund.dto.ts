@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
 
-/** `[0-9A-Za-z_-|*@]`, 1–64 characters (spec §10). */
+/** `[0-9A-Za-z_-|*@]`, 1–64 characters. */
 export const OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 
 /** One source account of a refund (`amount.from`). */
