@@ -82,7 +82,9 @@ function checkFiles(files) {
           continue;
         }
         if (!anchorsFor(targetFile).has(decodeURIComponent(anchor))) {
-          problems.push(`${where}: ${target}: no heading with id "${anchor}" in ${path.relative(process.cwd(), targetFile)}`);
+          problems.push(
+            `${where}: ${target}: no heading with id "${anchor}" in ${path.relative(process.cwd(), targetFile)}`,
+          );
         }
       }
     }
@@ -92,7 +94,9 @@ function checkFiles(files) {
 
 /** README.md, sample/README.md and docs/*.md (not the generated docs/api/) of the repository at `root`. */
 function documentationFiles(root) {
-  const files = ['README.md', 'sample/README.md', 'CHANGELOG.md'].map((f) => path.join(root, f)).filter((f) => fs.existsSync(f));
+  const files = ['README.md', 'sample/README.md', 'CHANGELOG.md']
+    .map((f) => path.join(root, f))
+    .filter((f) => fs.existsSync(f));
   const docs = path.join(root, 'docs');
   if (fs.existsSync(docs)) {
     for (const f of fs.readdirSync(docs).sort()) if (f.endsWith('.md')) files.push(path.join(docs, f));

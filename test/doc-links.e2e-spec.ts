@@ -15,14 +15,22 @@ const links = require('./check-doc-links.js') as DocLinks;
 describe('documentation links', () => {
   it('every relative link and anchor of README.md and docs/*.md resolves', () => {
     const files = links.documentationFiles(join(__dirname, '..'));
-    expect(files.map((f) => f.replace(/.*[/\\]/, ''))).toEqual(expect.arrayContaining(['README.md', 'orders.md', 'notifications.md']));
+    expect(files.map((f) => f.replace(/.*[/\\]/, ''))).toEqual(
+      expect.arrayContaining(['README.md', 'orders.md', 'notifications.md']),
+    );
     expect(links.checkFiles(files)).toEqual([]);
   });
 
   it('computes heading ids the way GitHub does', () => {
-    expect(links.githubSlug('1. Create the app with the raw body (Express and Fastify)')).toBe('1-create-the-app-with-the-raw-body-express-and-fastify');
-    expect(links.githubSlug('Payment and refund notifications (回调通知)')).toBe('payment-and-refund-notifications-回调通知');
-    expect(links.githubSlug('The WeChat Pay simulator (`nestjs-wechat-partner-pay/testing`)')).toBe('the-wechat-pay-simulator-nestjs-wechat-partner-paytesting');
+    expect(links.githubSlug('1. Create the app with the raw body (Express and Fastify)')).toBe(
+      '1-create-the-app-with-the-raw-body-express-and-fastify',
+    );
+    expect(links.githubSlug('Payment and refund notifications (回调通知)')).toBe(
+      'payment-and-refund-notifications-回调通知',
+    );
+    expect(links.githubSlug('The WeChat Pay simulator (`nestjs-wechat-partner-pay/testing`)')).toBe(
+      'the-wechat-pay-simulator-nestjs-wechat-partner-paytesting',
+    );
   });
 
   it('reports a missing file, a missing anchor and a missing anchor in another file, but not code or external links', () => {

@@ -40,7 +40,8 @@ describe('the npm tarball', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
 
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    if (!existsSync(join(root, 'dist', 'index.js')))
+      throw new Error('dist/ is missing: run `npm run build` first');
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: root,
       encoding: 'utf8',
@@ -51,7 +52,15 @@ describe('the npm tarball', () => {
   });
 
   it('contains the build, the CLI and the documents a user reads', () => {
-    for (const p of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js']) {
+    for (const p of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/testing/index.js',
+    ]) {
       expect(paths).toContain(p);
     }
     expect(paths.some((p) => p.startsWith('bin/'))).toBe(true);
@@ -59,7 +68,8 @@ describe('the npm tarball', () => {
 
   it('contains every file package.json points at (main, types, exports, bin)', () => {
     const targets = [pkg.main, pkg.types, ...Object.values(pkg.bin)];
-    for (const entry of Object.values(pkg.exports)) targets.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)));
+    for (const entry of Object.values(pkg.exports))
+      targets.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)));
     for (const t of targets) expect(paths).toContain(strip(t));
   });
 

@@ -139,7 +139,12 @@ if (!available && !required) {
         await p.locator('#refund-rows tr', { hasText: '¥29.00' }).filter({ hasText: 'SUCCESS' }).waitFor();
         expect(await p.textContent('#refund-all')).toBe('Refund all (¥100.00)');
         await p.locator('#recent-rows tr', { hasText: no }).filter({ hasText: '¥29.00' }).waitFor();
-        expect(sample.sim.listRefunds().filter((r) => r.outTradeNo === no).map((r) => r.status)).toEqual(['SUCCESS']);
+        expect(
+          sample.sim
+            .listRefunds()
+            .filter((r) => r.outTradeNo === no)
+            .map((r) => r.status),
+        ).toEqual(['SUCCESS']);
         await expectNoHorizontalOverflow(p, `${name}, paid and refunded order`);
 
         mkdirSync(ARTIFACTS, { recursive: true });

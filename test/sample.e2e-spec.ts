@@ -494,13 +494,20 @@ describe.each<SampleAdapter>(['express', 'fastify'])('sample shop on %s: refunds
     const no = await paidOrder();
     const partial = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds`, { amount: 1000 });
     expect(partial.status).toBe(201);
-    expect(partial.body).toMatchObject({ state: 'SUCCESS', refundable: 2900, refunds: [{ amount: 1000, status: 'PROCESSING' }] });
+    expect(partial.body).toMatchObject({
+      state: 'SUCCESS',
+      refundable: 2900,
+      refunds: [{ amount: 1000, status: 'PROCESSING' }],
+    });
     const first = partial.body.refunds[0].out_refund_no;
     await waitFor(
       () => call<OrderView>(s, 'GET', `/api/orders/${no}`).then((r) => r.body),
       (v) => v.refunds[0].status === 'SUCCESS',
     );
-    expect(s.sim.getRefund(first)).toMatchObject({ status: 'SUCCESS', amount: { refund: 1000, total: 3900 } });
+    expect(s.sim.getRefund(first)).toMatchObject({
+      status: 'SUCCESS',
+      amount: { refund: 1000, total: 3900 },
+    });
 
     const rest = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds`, {});
     expect(rest.body).toMatchObject({ refundable: 0, refunds: [{ amount: 1000 }, { amount: 2900 }] });
@@ -530,7 +537,8 @@ describe.each<SampleAdapter>(['express', 'fastify'])('sample shop on %s: refunds
     const views: OrderView[] = [];
     const res = await fetch(`${s.url}/api/orders/${no}/events`, { signal: AbortSignal.timeout(10_000) });
     const text = await res.text(); // the stream ends once the refund is settled
-    for (const line of text.split('\n')) if (line.startsWith('data: ')) views.push(JSON.parse(line.slice(6)) as OrderView);
+    for (const line of text.split('\n'))
+      if (line.startsWith('data: ')) views.push(JSON.parse(line.slice(6)) as OrderView);
     expect(views.at(-1)?.refunds[0].status).toBe('SUCCESS');
   });
 
@@ -560,17 +568,30 @@ describe.each<SampleAdapter>(['express', 'fastify'])('sample shop on %s: refunds
 
 describe('sample shop: demo history of the simulator mode', () => {
   it('pays and refunds a few orders of the latest billed day on the first start, so the bill has rows at once', async () => {
-    const s = await startSample('express', { demoHistory: true, simulator: { billReadyHour: 0, refundDelayMs: 20 } });
+    const s = await startSample('express', {
+      demoHistory: true,
+      simulator: { billReadyHour: 0, refundDelayMs: 20 },
+    });
     try {
       const yesterday = beijingDate(new Date(Date.now() - 86_400_000));
       const views = (await call<OrderView[]>(s, 'GET', '/api/orders')).body;
       expect(views).toHaveLength(3);
-      expect(views.every((v) => v.state === 'SUCCESS' && v.paid_at && beijingDate(new Date(v.paid_at)) === yesterday)).toBe(true);
+      expect(
+        views.every(
+          (v) => v.state === 'SUCCESS' && v.paid_at && beijingDate(new Date(v.paid_at)) === yesterday,
+        ),
+      ).toBe(true);
       expect(views.map((v) => v.refunds.map((r) => r.amount))).toEqual([[1000], [12900], []]);
 
       const bill = await call<TradeBillView>(s, 'GET', '/api/bills/trade');
       expect(bill.body.bill_date).toBe(yesterday);
-      expect(bill.body.rows.map((r) => r.trade_state).sort()).toEqual(['REFUND', 'REFUND', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
+      expect(bill.body.rows.map((r) => r.trade_state).sort()).toEqual([
+        'REFUND',
+        'REFUND',
+        'SUCCESS',
+        'SUCCESS',
+        'SUCCESS',
+      ]);
       expect(bill.body.summary.refund_total.value).toBe(13900);
       const config = (await call<{ latest_bill_date: string }>(s, 'GET', '/api/config')).body;
       expect(config.latest_bill_date).toBe(yesterday);

@@ -121,11 +121,21 @@ export class OrdersRepository implements OnApplicationShutdown {
       ]
     >;
     leaveNotpay: Database.Statement<[{ out_trade_no: string; state: OrderState; now: string }]>;
-    insertRefund: Database.Statement<[{ out_refund_no: string; out_trade_no: string; amount: number; now: string }]>;
+    insertRefund: Database.Statement<
+      [{ out_refund_no: string; out_trade_no: string; amount: number; now: string }]
+    >;
     refund: Database.Statement<[string], ShopRefund>;
     refundsOf: Database.Statement<[string], ShopRefund>;
     refundStatus: Database.Statement<
-      [{ out_refund_no: string; status: RefundState; refund_id: string | null; success_time: string | null; now: string }]
+      [
+        {
+          out_refund_no: string;
+          status: RefundState;
+          refund_id: string | null;
+          success_time: string | null;
+          now: string;
+        },
+      ]
     >;
   };
 
