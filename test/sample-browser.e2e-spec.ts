@@ -119,12 +119,19 @@ if (!available && !required) {
         await p.click('#buy-jsapi');
         await p.locator('#pay-params', { hasText: '"paySign"' }).waitFor();
         await expectNoHorizontalOverflow(p, `${name}, JSAPI pay params`);
+        // H5: h5_url and redirect_url are long URLs.
+        await p.click('#buy-h5');
+        await p.locator('#h5-expiry', { hasText: 'valid for' }).waitFor();
+        await expectNoHorizontalOverflow(p, `${name}, H5 links`);
 
         // Native, paid: the QR code and its link go away; refund half of it and watch it turn SUCCESS.
         await p.selectOption('#product', 'lamp');
         await p.click('#buy-native');
         await p.locator('#order-state', { hasText: 'NOTPAY' }).waitFor();
         expect(await p.isVisible('#qr')).toBe(true);
+        await expectNoHorizontalOverflow(p, `${name}, Native QR code`);
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await p.locator('#order').screenshot({ path: join(ARTIFACTS, `sample-${width}-pay.png`) });
         const no = (await p.textContent('#order-no')) ?? '';
         await sample.sim.pay(no);
         await p.locator('#order-state', { hasText: 'SUCCESS' }).waitFor();
