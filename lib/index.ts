@@ -1,3 +1,10 @@
+/**
+ * The root entry point: the module, its services, notifications, bills, crypto and errors. The offline WeChat Pay
+ * simulator is the `nestjs-wechat-partner-pay/testing` entry point.
+ *
+ * @packageDocumentation
+ * @module nestjs-wechat-partner-pay
+ */
 export * from './interfaces';
 export * from './core/errors/wechat-pay.errors';
 export * from './core/crypto';
