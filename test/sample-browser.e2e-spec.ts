@@ -126,7 +126,11 @@ if (!available && !required) {
 
         // Native, paid: the QR code and its link go away; refund half of it and watch it turn SUCCESS.
         await p.selectOption('#product', 'lamp');
+        const h5No = (await p.textContent('#order-no')) ?? '';
         await p.click('#buy-native');
+        // The H5 order was NOTPAY too: wait for the new order's card.
+        await p.locator('#order-description', { hasText: 'Desk lamp' }).waitFor();
+        expect(await p.textContent('#order-no')).not.toBe(h5No);
         await p.locator('#order-state', { hasText: 'NOTPAY' }).waitFor();
         expect(await p.isVisible('#qr')).toBe(true);
         await expectNoHorizontalOverflow(p, `${name}, Native QR code`);
