@@ -1,6 +1,9 @@
 /**
  * The public API: the module, its services, wire DTOs, errors, decorators, dedupe stores and time helpers.
  * Crypto primitives are in `nestjs-wechat-partner-pay/crypto`, the simulator and test helpers in `/testing`.
+ *
+ * @packageDocumentation
+ * @module nestjs-wechat-partner-pay
  */
 export * from './interfaces';
 export * from './core/errors/wechat-pay.errors';

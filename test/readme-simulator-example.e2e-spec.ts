@@ -1,5 +1,5 @@
-// The "Testing your app with the simulator" example of README.md, kept runnable: if this file changes, update the
-// README section with it.
+// The example of docs/testing.md ("Testing your app with the simulator"), kept runnable: if this file changes, update
+// docs/testing.md with it.
 import { Controller, Injectable, type INestApplication, Module, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {

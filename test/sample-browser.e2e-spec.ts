@@ -32,7 +32,8 @@ if (!available && !required) {
     if (!available)
       throw new Error(`${CHROMIUM} is required when CI=true: install Debian's chromium package`);
     // billReadyHour 0: the bill of yesterday exists whatever the hour (WeChat Pay: from 10:00 Beijing time).
-    sample = await startSample('express', { simulator: { billReadyHour: 0 } });
+    // demoHistory: the shop starts as `npm run sample` does, with yesterday's demo sales in the bill.
+    sample = await startSample('express', { demoHistory: true, simulator: { billReadyHour: 0 } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // launch() gives every run a fresh temporary profile (--user-data-dir).
@@ -85,6 +86,115 @@ if (!available && !required) {
     );
     return (await page.textContent('#order-no')) ?? '';
   }
+
+  /** Fails when the page is wider than the window: a phone would scroll sideways. */
+  async function expectNoHorizontalOverflow(p: Page, what: string): Promise<void> {
+    // A string, evaluated in the page: this project's TypeScript has no DOM types.
+    const widths = (await p.evaluate(
+      '({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })',
+    )) as { scroll: number; inner: number };
+    if (widths.scroll > widths.inner)
+      throw new Error(`${what}: the page is ${widths.scroll} px wide in a ${widths.inner} px window`);
+  }
+
+  it.each([
+    ['phone', 390, 844],
+    ['desktop', 1280, 900],
+  ])(
+    'fits a %s screen (%i px): long pay params wrap, a paid order hides its pay controls and refunds live',
+    async (name, width, height) => {
+      const ctx = await browser.newContext({ viewport: { width, height } });
+      try {
+        const p = await ctx.newPage();
+        p.on('pageerror', (e) => pageErrors.push(e.message));
+        await p.goto(`${sample.url}/`);
+        await p.locator('#mode', { hasText: 'Simulator mode' }).waitFor();
+        // Yesterday's demo sales are in the bill on the first start.
+        await p.click('#load-bill');
+        await p.locator('#bill-rows tr').first().waitFor();
+        expect(await p.locator('#bill-rows tr', { hasText: 'REFUND' }).count()).toBeGreaterThanOrEqual(2);
+        expect(await p.getAttribute('#bill-message', 'class')).not.toBe('error');
+
+        // JSAPI: the signed pay params are long base64 strings.
+        await p.click('#buy-jsapi');
+        await p.locator('#pay-params', { hasText: '"paySign"' }).waitFor();
+        await expectNoHorizontalOverflow(p, `${name}, JSAPI pay params`);
+        // H5: h5_url and redirect_url are long URLs.
+        await p.click('#buy-h5');
+        await p.locator('#h5-expiry', { hasText: 'valid for' }).waitFor();
+        await expectNoHorizontalOverflow(p, `${name}, H5 links`);
+
+        // Native, paid: the QR code and its link go away; refund half of it and watch it turn SUCCESS.
+        await p.selectOption('#product', 'lamp');
+        const h5No = (await p.textContent('#order-no')) ?? '';
+        await p.click('#buy-native');
+        // The H5 order was NOTPAY too: wait for the new order's card.
+        await p.locator('#order-description', { hasText: 'Desk lamp' }).waitFor();
+        expect(await p.textContent('#order-no')).not.toBe(h5No);
+        await p.locator('#order-state', { hasText: 'NOTPAY' }).waitFor();
+        expect(await p.isVisible('#qr')).toBe(true);
+        await expectNoHorizontalOverflow(p, `${name}, Native QR code`);
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await p.locator('#order').screenshot({ path: join(ARTIFACTS, `sample-${width}-pay.png`) });
+        const no = (await p.textContent('#order-no')) ?? '';
+        await sample.sim.pay(no);
+        await p.locator('#order-state', { hasText: 'SUCCESS' }).waitFor();
+        expect(await p.isHidden('#native')).toBe(true);
+        expect(await p.isHidden('#params')).toBe(true);
+        expect(await p.isHidden('#h5')).toBe(true);
+        expect(await p.textContent('#order-paid-at')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+        expect(await p.textContent('#refund-all')).toBe('Refund all (¥129.00)');
+        await p.fill('#refund-amount', '29.00');
+        await p.click('#refund-part');
+        await p.locator('#refund-rows tr', { hasText: '¥29.00' }).filter({ hasText: 'PROCESSING' }).waitFor();
+        await p.locator('#refund-rows tr', { hasText: '¥29.00' }).filter({ hasText: 'SUCCESS' }).waitFor();
+        expect(await p.textContent('#refund-all')).toBe('Refund all (¥100.00)');
+        await p.locator('#recent-rows tr', { hasText: no }).filter({ hasText: '¥29.00' }).waitFor();
+        expect(
+          sample.sim
+            .listRefunds()
+            .filter((r) => r.outTradeNo === no)
+            .map((r) => r.status),
+        ).toEqual(['SUCCESS']);
+        await expectNoHorizontalOverflow(p, `${name}, paid and refunded order`);
+
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await p.screenshot({ path: join(ARTIFACTS, `sample-${width}.png`), fullPage: true });
+
+        // The simulator's cashier page, as the payer's phone shows it, and the state it sets.
+        await p.click('#buy-native');
+        await p.locator('#order-state', { hasText: 'NOTPAY' }).waitFor();
+        const [payPage] = await Promise.all([ctx.waitForEvent('page'), p.click('#qr')]);
+        await payPage.waitForLoadState();
+        expect(await payPage.getAttribute('link[rel="icon"]', 'href')).toMatch(/^data:image\/svg\+xml,/);
+        await payPage.click('#sim-cancel');
+        await payPage.locator('#sim-result', { hasText: 'cancelled' }).waitFor();
+        expect(await payPage.textContent('#sim-state')).toBe('NOTPAY');
+        await payPage.click('#sim-pay');
+        await payPage.locator('#sim-state', { hasText: 'SUCCESS' }).waitFor();
+        expect(await payPage.isDisabled('#sim-pay')).toBe(true);
+        await expectNoHorizontalOverflow(payPage, `${name}, simulator cashier`);
+        await payPage.screenshot({ path: join(ARTIFACTS, `sample-simulator-cashier-${width}.png`) });
+        await p.locator('#order-state', { hasText: 'SUCCESS' }).waitFor();
+      } finally {
+        await ctx.close();
+      }
+    },
+    90_000,
+  );
+
+  it('clears the card of the previous order when a new order fails', async () => {
+    await buyMugByQr();
+    await page.click('#close-order');
+    await page.locator('#order-state', { hasText: 'CLOSED' }).waitFor();
+    // 1900000199 has not authorized the provider: WeChat Pay answers 403 NO_AUTH.
+    await page.selectOption('#sub-mchid', '1900000199');
+    await page.click('#buy-native');
+    await page.locator('#buy-error', { hasText: 'NO_AUTH' }).waitFor();
+    expect(await page.isHidden('#order')).toBe(true);
+    // The browser logs the expected 502 as a failed resource: not a page error.
+    pageErrors = pageErrors.filter((e) => !e.includes('/api/orders'));
+  });
 
   it('buys by Native QR, pays on the simulator page opened from the QR link, and shows "paid"', async () => {
     const outTradeNo = await buyMugByQr();
@@ -194,6 +304,8 @@ if (!available && !required) {
     await page.fill('#bill-date', empty);
     await page.click('#load-bill');
     await page.locator('#bill-message', { hasText: `No trades on ${empty}` }).waitFor();
+    // WeChat Pay's normal answer for a day without trades: information, not an error.
+    expect(await page.getAttribute('#bill-message', 'class')).toBe('info');
     expect(await page.isHidden('#bill-download')).toBe(true);
     // The browser logs that expected 404 (NO_STATEMENT_EXIST) as a failed resource: not a page error.
     pageErrors = pageErrors.filter((e) => !e.includes(`/api/bills/trade?date=${empty}`));

@@ -9,6 +9,7 @@ import { beijingDate, parseTradeBill } from 'nestjs-wechat-partner-pay';
 import type { TradeBillView } from '../sample/src/bills/shop-bills.service';
 import { tradeBillCsv } from '../sample/src/bills/bill-csv';
 import { OrdersRepository, type PaymentOutcome, type ShopOrder } from '../sample/src/shop/orders.repository';
+import type { OrderView } from '../sample/src/shop/shop-refunds.service';
 import { ShopService, type CreatedOrder } from '../sample/src/shop/shop.service';
 import { SPEC_ALL_CSV } from './fixtures/bills/bill-fixtures';
 import { type RunningSample, type SampleAdapter, startSample, waitFor } from './helpers/sample-app';
@@ -467,6 +468,143 @@ describe('sample shop: OrdersRepository', () => {
     } finally {
       one.onApplicationShutdown();
       two.onApplicationShutdown();
+    }
+  });
+});
+
+describe.each<SampleAdapter>(['express', 'fastify'])('sample shop on %s: refunds', (adapter) => {
+  let s: RunningSample;
+
+  beforeAll(async () => {
+    s = await startSample(adapter, { simulator: { refundDelayMs: 20 } });
+  });
+  afterAll(() => s?.close());
+
+  async function paidOrder(): Promise<string> {
+    const created = await buy(s, 'native');
+    await s.sim.pay(created.order.out_trade_no);
+    await waitFor(
+      () => order(s, created.order.out_trade_no),
+      (o) => o.state === 'SUCCESS',
+    );
+    return created.order.out_trade_no;
+  }
+
+  it('refunds part of a paid order, then the rest; the REFUND.SUCCESS notifications settle both', async () => {
+    const no = await paidOrder();
+    const partial = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds`, { amount: 1000 });
+    expect(partial.status).toBe(201);
+    expect(partial.body).toMatchObject({
+      state: 'SUCCESS',
+      refundable: 2900,
+      refunds: [{ amount: 1000, status: 'PROCESSING' }],
+    });
+    const first = partial.body.refunds[0].out_refund_no;
+    await waitFor(
+      () => call<OrderView>(s, 'GET', `/api/orders/${no}`).then((r) => r.body),
+      (v) => v.refunds[0].status === 'SUCCESS',
+    );
+    expect(s.sim.getRefund(first)).toMatchObject({
+      status: 'SUCCESS',
+      amount: { refund: 1000, total: 3900 },
+    });
+
+    const rest = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds`, {});
+    expect(rest.body).toMatchObject({ refundable: 0, refunds: [{ amount: 1000 }, { amount: 2900 }] });
+    const done = await waitFor(
+      () => call<OrderView>(s, 'GET', `/api/orders/${no}`).then((r) => r.body),
+      (v) => v.refunds.every((r) => r.status === 'SUCCESS'),
+    );
+    expect(done.refunds.map((r) => r.success_time)).toEqual([expect.any(String), expect.any(String)]);
+    // Nothing is left: refused here, before WeChat Pay is asked.
+    const requests = s.sim.requests.length;
+    expect((await call(s, 'POST', `/api/orders/${no}/refunds`, { amount: 1 })).status).toBe(400);
+    expect(s.sim.requests.length).toBe(requests);
+  });
+
+  it('refuses refunds of unpaid orders and amounts that are not whole fen', async () => {
+    const unpaid = await buy(s, 'native');
+    expect((await call(s, 'POST', `/api/orders/${unpaid.order.out_trade_no}/refunds`, {})).status).toBe(409);
+    const no = await paidOrder();
+    expect((await call(s, 'POST', `/api/orders/${no}/refunds`, { amount: 10.5 })).status).toBe(400);
+    expect((await call(s, 'POST', `/api/orders/${no}/refunds`, { amount: 3901 })).status).toBe(400);
+    expect((await call(s, 'POST', `/api/orders/${no}/refunds`, { amount: 100, total: 1 })).status).toBe(400);
+  });
+
+  it('streams the refund live: the order stream stays open while a refund is PROCESSING', async () => {
+    const no = await paidOrder();
+    await call(s, 'POST', `/api/orders/${no}/refunds`, { amount: 500 });
+    const views: OrderView[] = [];
+    const res = await fetch(`${s.url}/api/orders/${no}/events`, { signal: AbortSignal.timeout(10_000) });
+    const text = await res.text(); // the stream ends once the refund is settled
+    for (const line of text.split('\n'))
+      if (line.startsWith('data: ')) views.push(JSON.parse(line.slice(6)) as OrderView);
+    expect(views.at(-1)?.refunds[0].status).toBe('SUCCESS');
+  });
+
+  it('answers FAIL to a refund notification of an unknown refund, so that WeChat Pay retries', async () => {
+    const no = await paidOrder();
+    const tx = s.sim.transaction('1900000109', no) as { transaction_id: string };
+    const signed = s.sim.signedNotification('REFUND.SUCCESS', {
+      sp_mchid: s.sim.credentials.spMchid,
+      sub_mchid: '1900000109',
+      transaction_id: tx.transaction_id,
+      out_trade_no: no,
+      refund_id: '50000000000000000000000000000',
+      out_refund_no: 'R00000000000000000000000',
+      refund_status: 'SUCCESS',
+      success_time: '2024-05-20T13:29:35+08:00',
+      amount: { total: 3900, refund: 3900, payer_total: 3900, payer_refund: 3900 },
+    });
+    const reply = await fetch(`${s.url}/wechatpay/refund-notify`, {
+      method: 'POST',
+      headers: { ...signed.headers, 'Content-Type': 'application/json' },
+      body: signed.body,
+    });
+    expect(reply.status).toBe(404);
+    expect((await order(s, no)).state).toBe('SUCCESS');
+  });
+});
+
+describe('sample shop: demo history of the simulator mode', () => {
+  it('pays and refunds a few orders of the latest billed day on the first start, so the bill has rows at once', async () => {
+    const s = await startSample('express', {
+      demoHistory: true,
+      simulator: { billReadyHour: 0, refundDelayMs: 20 },
+    });
+    try {
+      const yesterday = beijingDate(new Date(Date.now() - 86_400_000));
+      const views = (await call<OrderView[]>(s, 'GET', '/api/orders')).body;
+      expect(views).toHaveLength(3);
+      expect(
+        views.every(
+          (v) => v.state === 'SUCCESS' && v.paid_at && beijingDate(new Date(v.paid_at)) === yesterday,
+        ),
+      ).toBe(true);
+      expect(views.map((v) => v.refunds.map((r) => r.amount))).toEqual([[1000], [12900], []]);
+
+      const bill = await call<TradeBillView>(s, 'GET', '/api/bills/trade');
+      expect(bill.body.bill_date).toBe(yesterday);
+      expect(bill.body.rows.map((r) => r.trade_state).sort()).toEqual([
+        'REFUND',
+        'REFUND',
+        'SUCCESS',
+        'SUCCESS',
+        'SUCCESS',
+      ]);
+      expect(bill.body.summary.refund_total.value).toBe(13900);
+      const config = (await call<{ latest_bill_date: string }>(s, 'GET', '/api/config')).body;
+      expect(config.latest_bill_date).toBe(yesterday);
+
+      // The notifications sent before the app listened are retried, then acknowledged as duplicates.
+      await s.sim.notifications.flush();
+      const lastAttempt = new Map(s.sim.deliveries.map((d) => [d.notificationId, d.status]));
+      expect(lastAttempt.size).toBe(5);
+      expect([...lastAttempt.values()]).toEqual([204, 204, 204, 204, 204]);
+      const settled = (await call<OrderView[]>(s, 'GET', '/api/orders')).body;
+      expect(settled.flatMap((v) => v.refunds.map((r) => r.status))).toEqual(['SUCCESS', 'SUCCESS']);
+    } finally {
+      await s.close();
     }
   });
 });

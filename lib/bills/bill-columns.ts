@@ -1,5 +1,5 @@
 /**
- * Column tables of WeChat Pay bills (spec §7.5): Chinese header -> snake_case key and value kind, the standard
+ * Column tables of WeChat Pay bills: Chinese header -> snake_case key and value kind, the standard
  * layouts the writer emits, and the functions that turn one parsed line into a typed row or summary.
  * One table per bill is the single source for the parser, the writer and their tests.
  */
@@ -99,7 +99,7 @@ export const TRADE_BILL_SUMMARY_COLUMNS: readonly BillColumn[] = [
   amount('申请退款总金额', 'applied_refund_total'),
 ];
 
-/** Detail headers of each trade bill layout, in WeChat's order (spec §7.5). */
+/** Detail headers of each trade bill layout, in WeChat's order. */
 export const TRADE_BILL_LAYOUTS: Readonly<Record<TradeBillType, readonly string[]>> = {
   ALL: [
     '交易时间',

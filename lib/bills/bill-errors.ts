@@ -27,7 +27,7 @@ export class WechatPayBillParseError extends WechatPayError {
   }
 }
 
-/** Why a file of an encrypted bill (spec §7.4) could not be decrypted. */
+/** Why a file of an encrypted bill could not be decrypted. */
 export type WechatPayBillDecryptionFailure =
   /** The bill was applied for with an algorithm this package cannot decrypt (SM4_GCM). */
   | 'UNSUPPORTED_ALGORITHM'

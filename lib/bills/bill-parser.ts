@@ -1,5 +1,5 @@
 /**
- * Framework-free streaming parser for WeChat Pay bills (spec §7.5): trade bills (交易账单) and fund-flow bills
+ * Framework-free streaming parser for WeChat Pay bills: trade bills (交易账单) and fund-flow bills
  * (资金账单), downloaded as UTF-8 CSV-like text.
  *
  * Format handled:

@@ -1,6 +1,6 @@
 import { defineEndpoint } from '../core/http/endpoint';
 
-/** Bills (spec §7): apply for a bill, then download the file its answer points at. */
+/** Bills: apply for a bill, then download the file its answer points at. */
 export const BILL_ENDPOINTS = {
   tradeBill: defineEndpoint({
     name: 'bills.tradeBill',
@@ -26,6 +26,6 @@ export const BILL_ENDPOINTS = {
     idempotent: true,
     response: 'json',
   }),
-  /** The file behind a `download_url`: signed request, unsigned answer (spec §7.3). */
+  /** The file behind a `download_url`: signed request, unsigned answer. */
   download: defineEndpoint({ name: 'bills.download', method: 'GET', path: '/v3/billdownload/file', query: ['token', 'tartype'], idempotent: true, response: 'file' }),
 } as const;

@@ -1,12 +1,12 @@
 /**
- * Decryption of the encrypted sub-merchant fund-flow bill files (spec §7.4): the AES key of each file comes from its
+ * Decryption of the encrypted sub-merchant fund-flow bill files: the AES key of each file comes from its
  * `encrypt_key` (RSA-OAEP-SHA1 under the merchant certificate, decrypted with the merchant private key), the file is
  * AES-256-GCM with that key and the file's `nonce`.
  *
  * What the sources do not say [UNVERIFIED], and how this client copes:
  * - the form of the decrypted key: see `billKeyFromPlaintext` (raw 32 bytes, 32-character text, hex or Base64);
  * - the AAD: empty unless the caller passes one (no other value is known to exist);
- * - the file layout: `ciphertext || 16-byte tag` as in every other WeChat Pay AEAD use (§3.1); `tag || ciphertext`
+ * - the file layout: `ciphertext || 16-byte tag` as in every other WeChat Pay AEAD use; `tag || ciphertext`
  *   is tried when that does not authenticate. Either way the tag must verify: nothing unauthenticated is accepted.
  * - the order of GZIP and encryption: the file is the encryption of the gzipped bill (decrypt, then gunzip).
  */

@@ -183,7 +183,7 @@ export class WechatPayBillsService {
   }
 
   /**
-   * Applies for one sub-merchant's fund-flow bill (资金账单 of a 特约商户, spec §7.4). WeChat Pay answers with one or
+   * Applies for one sub-merchant's fund-flow bill (资金账单 of a 特约商户). WeChat Pay answers with one or
    * more encrypted files; `downloadSubMerchantFundFlowBill()` decrypts them. Only `AEAD_AES_256_GCM` is supported:
    * `SM4_GCM` is refused with a `WechatPayValidationError` before anything is sent.
    */

@@ -2,7 +2,7 @@ import { defineEndpoint } from '../core/http/endpoint';
 
 const TRANSACTIONS = '/v3/pay/partner/transactions';
 
-/** Partner orders (spec §5): prepay per scene, query by either id, close. */
+/** Partner orders: prepay per scene, query by either id, close. */
 export const ORDER_ENDPOINTS = {
   // Safe to retry: a re-sent identical body for the same out_trade_no returns a usable prepay_id.
   jsapiPrepay: defineEndpoint({ name: 'orders.jsapiPrepay', method: 'POST', path: `${TRANSACTIONS}/jsapi`, idempotent: true, response: 'json' }),

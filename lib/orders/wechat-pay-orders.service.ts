@@ -57,7 +57,7 @@ export interface NativeQrCodeOptions {
 
 /** Overrides for invoke parameters. */
 export interface PayParamsOptions {
-  /** The AppID the payment is invoked from; by default chosen as spec §5.1 says. */
+  /** The AppID the payment is invoked from; by default `sub_appid` when the payer is a `sub_openid`, else `sp_appid`. */
   appId?: string;
 }
 

@@ -2,7 +2,7 @@ import { defineEndpoint } from '../core/http/endpoint';
 
 const REFUNDS = '/v3/refund/domestic/refunds';
 
-/** Partner (普通服务商) refunds (spec §6). */
+/** Partner (普通服务商) refunds. */
 export const REFUND_ENDPOINTS = {
   // WeChat Pay keys a refund on out_refund_no: the same body again returns the same refund.
   create: defineEndpoint({ name: 'refunds.create', method: 'POST', path: REFUNDS, idempotent: true, response: 'json' }),

@@ -8,7 +8,7 @@ import { validateRequest } from '../core/validation/validate-request';
 import { WechatPayCertificatesService } from '../certificates/wechat-pay-certificates.service';
 import { ApplyAbnormalRefundRequest, OUT_REFUND_NO_PATTERN, type PartnerRefund, PartnerRefundRequest } from './dto/partner-refund.dto';
 
-/** RSA-OAEP-SHA1 with a 2048-bit key encrypts at most 214 bytes (spec §3.2). */
+/** RSA-OAEP-SHA1 with a 2048-bit key encrypts at most 214 bytes. */
 const MAX_SENSITIVE_BYTES = 214;
 /** `refund_id`: string(32) in the WeChat Pay docs; WeChat's ids are digits, letters are tolerated. */
 const REFUND_ID_PATTERN = /^[0-9A-Za-z_-]{1,32}$/;

@@ -1,5 +1,5 @@
 /**
- * Writes trade and fund-flow bills in WeChat Pay's format (spec §7.5), for the offline simulator and for tests:
+ * Writes trade and fund-flow bills in WeChat Pay's format, for the offline simulator and for tests:
  * a plain header line, detail rows with every field prefixed by a backtick, a plain summary header and a backtick
  * summary values line computed from the rows. BOM and CRLF by default, as WeChat serves them, and a final line break.
  *

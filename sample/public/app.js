@@ -8,12 +8,20 @@
   var pollTimer = null;
   var h5Timer = null;
   var subMerchantNames = {};
+  var offered = { native: false, params: false, h5: false }; // the pay controls of the order's scene
 
   // ---- helpers ------------------------------------------------------------------------------------------------
 
   function show(el, visible) { el.hidden = !visible; }
 
   function yuan(fen) { return '¥' + (fen / 100).toFixed(2); }
+
+  /** Beijing time (UTC+8, no DST), as WeChat Pay and its bills show it, whatever the browser's time zone. */
+  function beijing(iso) {
+    if (!iso) return '';
+    var t = Date.parse(iso);
+    return isNaN(t) ? '' : new Date(t + 8 * 3600000).toISOString().slice(0, 19).replace('T', ' ');
+  }
 
   function safeUrl(value) {
     try {
@@ -45,7 +53,11 @@
       body: body ? JSON.stringify(body) : undefined,
     }).then(function (res) {
       return res.json().catch(function () { return null; }).then(function (json) {
-        if (!res.ok) throw new Error(describe(json, res.status));
+        if (!res.ok) {
+          var err = new Error(describe(json, res.status));
+          err.code = json && json.code;
+          throw err;
+        }
         return json;
       });
     });
@@ -63,12 +75,15 @@
     return o;
   }
 
-  function cellRow(values, numeric) {
+  /** A table row; each cell carries its column's name, which narrow screens show beside the value (table.cards). */
+  function cellRow(values, numeric, table) {
+    var heads = table ? table.querySelectorAll('thead th') : [];
     var tr = document.createElement('tr');
     values.forEach(function (v, i) {
       var td = document.createElement('td');
       td.textContent = v == null ? '' : String(v);
       if (numeric && numeric.indexOf(i) >= 0) td.className = 'num';
+      if (heads[i]) td.setAttribute('data-label', heads[i].textContent);
       tr.appendChild(td);
     });
     return tr;
@@ -82,6 +97,7 @@
         ? 'Simulator mode: payments go to the embedded WeChat Pay simulator at ' + cfg.simulator_url + ' — no real money.'
         : 'Live mode: payments go to the real WeChat Pay.';
       $('mode').className = 'mode ' + cfg.mode;
+      if (cfg.latest_bill_date) $('bill-date').value = cfg.latest_bill_date;
       cfg.products.forEach(function (p) { $('product').appendChild(option(p.id, p.name + ' — ' + yuan(p.price))); });
       cfg.sub_merchants.forEach(function (s) {
         subMerchantNames[s.subMchid] = s.name;
@@ -100,7 +116,11 @@
     setBusy(true);
     api('POST', '/api/orders', body)
       .then(function (created) { present(created); })
-      .catch(function (err) { showError($('buy-error'), err); })
+      .catch(function (err) {
+        // The card of the previous order would look like the subject of this error: take it away.
+        clearOrder();
+        showError($('buy-error'), err);
+      })
       .then(function () { setBusy(false); loadRecent(); });
   }
 
@@ -108,14 +128,22 @@
     ['buy-native', 'buy-jsapi', 'buy-app', 'buy-h5'].forEach(function (id) { $(id).disabled = busy; });
   }
 
+  function clearOrder() {
+    stopWatching();
+    clearInterval(h5Timer);
+    current = null;
+    show($('order'), false);
+    showError($('order-error'), null);
+    showError($('refund-error'), null);
+  }
+
   /** Shows a new order and what the payer needs for its scene. */
   function present(created) {
     var o = created.order;
     show($('order'), true);
     showError($('order-error'), null);
-    show($('native'), !!created.code_url);
-    show($('params'), !!created.pay_params);
-    show($('h5'), !!created.h5);
+    showError($('refund-error'), null);
+    offered = { native: !!created.code_url, params: !!created.pay_params, h5: !!created.h5 };
     clearInterval(h5Timer);
 
     if (created.code_url) {
@@ -161,7 +189,20 @@
 
   /** Draws the order's state. "paid" appears only when the server says SUCCESS. */
   function render(o) {
+    if (current && current.out_trade_no === o.out_trade_no && !o.refunds && current.refunds) o.refunds = current.refunds;
     current = o;
+    // A paid (or failed) order needs no QR code, link or countdown any more; a closed one keeps them, to show that
+    // WeChat Pay refuses them now.
+    var payable = o.state === 'NOTPAY' || o.state === 'CLOSED';
+    show($('native'), offered.native && payable);
+    show($('params'), offered.params && payable);
+    show($('h5'), offered.h5 && payable);
+    if (!payable || o.state === 'CLOSED') clearInterval(h5Timer);
+    show($('closed-note'), o.state === 'CLOSED');
+    show($('order-paid-at-label'), !!o.paid_at);
+    show($('order-paid-at'), !!o.paid_at);
+    $('order-paid-at').textContent = beijing(o.paid_at);
+    renderRefunds(o);
     $('order-no').textContent = o.out_trade_no;
     $('order-description').textContent = o.description;
     $('order-sub-mchid').textContent = (subMerchantNames[o.sub_mchid] || '') + ' (' + o.sub_mchid + ')';
@@ -171,6 +212,60 @@
     show($('paid-banner'), o.state === 'SUCCESS');
     $('check-order').disabled = o.state !== 'NOTPAY';
     $('close-order').disabled = o.state !== 'NOTPAY';
+  }
+
+  // ---- refunds ------------------------------------------------------------------------------------------------
+
+  /** The refund controls of a paid order, and its refunds with their live state. */
+  function renderRefunds(o) {
+    var refunds = o.refunds || [];
+    var left = typeof o.refundable === 'number' ? o.refundable : 0;
+    show($('refund'), o.state === 'SUCCESS');
+    if (o.state !== 'SUCCESS') return;
+    $('refund-all').textContent = 'Refund all (' + yuan(left) + ')';
+    $('refund-all').disabled = left < 1;
+    $('refund-part').disabled = left < 1;
+    $('refund-amount').max = (left / 100).toFixed(2);
+    if (!$('refund-amount').value || Number($('refund-amount').value) * 100 > left) {
+      $('refund-amount').value = left > 1 ? (Math.floor(left / 2) / 100).toFixed(2) : '';
+    }
+    $('refund-left').textContent = left > 0
+      ? 'Refundable: ' + yuan(left) + ' of ' + yuan(o.total) + '. The result arrives by WeChat Pay\'s refund notification.'
+      : 'Fully refunded.';
+    var body = $('refund-rows');
+    body.textContent = '';
+    refunds.forEach(function (r) {
+      var tr = cellRow([r.out_refund_no, yuan(r.amount), r.status, beijing(r.created_at), beijing(r.success_time)], [1], $('refund-table'));
+      tr.children[2].className = 'state ' + r.status.toLowerCase();
+      body.appendChild(tr);
+    });
+    show($('refund-table'), refunds.length > 0);
+  }
+
+  function refund(all) {
+    if (!current) return;
+    showError($('refund-error'), null);
+    var body = {};
+    if (!all) {
+      var fen = Math.round(Number($('refund-amount').value) * 100);
+      if (!(fen >= 1)) return showError($('refund-error'), new Error('Enter an amount of at least ¥0.01'));
+      body.amount = fen;
+    }
+    $('refund-all').disabled = true;
+    $('refund-part').disabled = true;
+    var no = current.out_trade_no;
+    api('POST', '/api/orders/' + encodeURIComponent(no) + '/refunds', body)
+      .then(function (view) { render(view); watch(no); })
+      .catch(function (err) {
+        showError($('refund-error'), err);
+        return api('GET', '/api/orders/' + encodeURIComponent(no)).then(render);
+      })
+      .then(loadRecent, loadRecent);
+  }
+
+  /** Whether the order can still change by itself: unpaid, or a refund on its way (as the server decides). */
+  function pending(o) {
+    return o.state === 'NOTPAY' || (o.refunds || []).some(function (r) { return r.status === 'PROCESSING'; });
   }
 
   // ---- live state: SSE, with polling as the fallback ----------------------------------------------------------
@@ -184,11 +279,11 @@
       var o = JSON.parse(e.data);
       if (!current || o.out_trade_no !== current.out_trade_no) return;
       render(o);
-      if (o.state !== 'NOTPAY') { stopWatching(); loadRecent(); }
+      if (!pending(o)) { stopWatching(); loadRecent(); }
     };
     stream.onerror = function () {
       // The stream broke while the order is still open (proxy, restart): fall back to asking every 2 s.
-      var open = current && current.out_trade_no === no && current.state === 'NOTPAY';
+      var open = current && current.out_trade_no === no && pending(current);
       stopWatching();
       if (open) poll(no);
     };
@@ -200,7 +295,7 @@
       api('GET', '/api/orders/' + encodeURIComponent(no)).then(function (o) {
         if (!current || o.out_trade_no !== current.out_trade_no) return;
         render(o);
-        if (o.state !== 'NOTPAY') { stopWatching(); loadRecent(); }
+        if (!pending(o)) { stopWatching(); loadRecent(); }
       }).catch(function () { /* next tick tries again */ });
     }, 2000);
   }
@@ -235,7 +330,8 @@
       var body = $('recent-rows');
       body.textContent = '';
       orders.forEach(function (o) {
-        body.appendChild(cellRow([o.out_trade_no, o.scene, o.description, o.sub_mchid, yuan(o.total), o.state, new Date(o.created_at).toLocaleString()], [4]));
+        var refunded = (o.refunds || []).filter(function (r) { return r.status === 'SUCCESS'; }).reduce(function (sum, r) { return sum + r.amount; }, 0);
+        body.appendChild(cellRow([o.out_trade_no, o.scene, o.description, o.sub_mchid, yuan(o.total), o.state, refunded ? yuan(refunded) : '', beijing(o.created_at)], [4, 6], body.parentNode));
       });
     }).catch(function () { /* the list is a convenience */ });
   }
@@ -267,7 +363,8 @@
         var rows = $('bill-rows');
         rows.textContent = '';
         bill.rows.forEach(function (r) {
-          rows.appendChild(cellRow([r.trade_time, r.out_trade_no, r.transaction_id, r.sub_mchid, r.trade_type, r.trade_state, r.goods_name, r.order_amount.text, r.fee.text], [7, 8]));
+          var amount = r.trade_state === 'REFUND' && r.refund_amount ? '−' + r.refund_amount.text : r.order_amount.text;
+          rows.appendChild(cellRow([r.trade_time, r.out_trade_no, r.transaction_id, r.sub_mchid, r.trade_type, r.trade_state, r.goods_name, amount, r.fee.text], [7, 8], $('bill-table')));
         });
         var s = bill.summary;
         var summary = $('bill-summary');
@@ -285,8 +382,10 @@
         show($('bill-download'), true);
       })
       .catch(function (err) {
-        $('bill-message').textContent = err.message;
-        $('bill-message').className = 'error';
+        // No trades that day, or the bill is not made yet: WeChat Pay's normal answers, not failures.
+        var normal = err.code === 'NO_STATEMENT_EXIST' || err.code === 'STATEMENT_CREATING';
+        $('bill-message').textContent = normal ? err.message.replace(/^[A-Z_]+: /, '') : err.message;
+        $('bill-message').className = normal ? 'info' : 'error';
       });
   }
 
@@ -303,6 +402,8 @@
     });
     $('check-order').addEventListener('click', function () { orderAction('check'); });
     $('close-order').addEventListener('click', function () { orderAction('close'); });
+    $('refund-all').addEventListener('click', function () { refund(true); });
+    $('refund-part').addEventListener('click', function () { refund(false); });
     $('load-bill').addEventListener('click', loadBill);
     $('bill-date').value = beijingYesterday();
     $('bill-date').addEventListener('change', hideBillDownload);

@@ -17,6 +17,11 @@ export interface SampleOverrides {
   forceSimulator?: boolean;
   /** Options of the embedded simulator (port, clock, notification timing...). */
   simulator?: SimulatorOptions;
+  /**
+   * Simulator mode: on the first start, pay and refund a few orders of the latest billed day, so the bill card has
+   * rows at once. Default true; the test helper turns it off unless a test asks for it.
+   */
+  demoHistory?: boolean;
 }
 
 /** Injection token of the overrides given to `AppModule.register()`. */
@@ -31,7 +36,13 @@ export class SampleSettings {
     readonly publicUrl: string,
     readonly forceSimulator: boolean,
     readonly simulator: SimulatorOptions,
+    readonly demoHistory: boolean,
   ) {}
+
+  /** Hour (Beijing) from which WeChat Pay has the bill of the day before; the simulator may be told otherwise. */
+  get billReadyHour(): number {
+    return this.simulator.billReadyHour ?? 10;
+  }
 
   static resolve(config: ConfigService, o: SampleOverrides): SampleSettings {
     // An empty line copied from .env.example means "not set".
@@ -54,6 +65,7 @@ export class SampleSettings {
       publicUrl,
       o.forceSimulator ?? false,
       { ...o.simulator, port: simulatorPort },
+      o.demoHistory ?? true,
     );
   }
 }

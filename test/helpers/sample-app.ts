@@ -53,6 +53,8 @@ export async function startSample(
   const module = AppModule.register({
     envFile: false,
     forceSimulator: true,
+    // The demo sales of yesterday (and their late notifications) only where a test asks for them.
+    demoHistory: false,
     ...overrides,
     port,
     host: '127.0.0.1',

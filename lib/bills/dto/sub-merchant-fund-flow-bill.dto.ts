@@ -1,4 +1,4 @@
-/** Fund account of a sub-merchant fund-flow bill (spec §7.4); DEPOSIT is listed by some sources only. */
+/** Fund account of a sub-merchant fund-flow bill; DEPOSIT is listed by some sources only. */
 export type SubMerchantFundFlowAccountType = 'BASIC' | 'OPERATION' | 'FEES' | 'DEPOSIT';
 
 /**

@@ -59,7 +59,7 @@ export function aesGcmEncrypt(key: Buffer, nonce: string, associatedData: string
 
 /**
  * AES-256-GCM over raw bytes, returning the ciphertext and the 16-byte tag apart, for callers that decide the layout
- * themselves (the encrypted sub-merchant bill files of spec §7.4, whose layout is UNVERIFIED).
+ * themselves (the encrypted sub-merchant bill files, whose layout WeChat Pay does not document).
  */
 export function aesGcmSeal(key: Buffer, nonce: Buffer, associatedData: Buffer, plaintext: Buffer): { ciphertext: Buffer; tag: Buffer } {
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });

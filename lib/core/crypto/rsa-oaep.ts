@@ -20,7 +20,7 @@ export function rsaOaepDecrypt(ciphertextB64: string, privateKey: KeyObject): st
   return rsaOaepDecryptBytes(ciphertextB64, privateKey).toString('utf8');
 }
 
-/** RSA-OAEP (SHA-1) decryption with the merchant private key, as bytes (e.g. a bill's `encrypt_key`, spec §7.4). */
+/** RSA-OAEP (SHA-1) decryption with the merchant private key, as bytes (e.g. a bill's `encrypt_key`). */
 export function rsaOaepDecryptBytes(ciphertextB64: string, privateKey: KeyObject): Buffer {
   try {
     return privateDecrypt(

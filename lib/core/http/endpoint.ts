@@ -35,7 +35,7 @@ export interface WechatPayEndpoint<P extends string = string> {
   /** `json` (signed JSON answer), `empty` (204), or `file` (an unsigned byte stream: the bill download). */
   readonly response: 'json' | 'empty' | 'file';
   /**
-   * Body fields that carry RSA-OAEP ciphertexts (spec §3.2): a call that sends any of them must name the key they were
+   * Body fields that carry RSA-OAEP ciphertexts: a call that sends any of them must name the key they were
    * encrypted for in `Wechatpay-Serial`.
    */
   readonly sensitive?: readonly string[];

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class-validator';
 
-/** `refund_status` values of refund notifications (spec §6.3). */
+/** `refund_status` values of refund notifications. */
 export const REFUND_STATUSES = ['SUCCESS', 'CLOSED', 'ABNORMAL', 'PROCESSING'] as const;
 /** State of a partner refund. */
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
@@ -19,7 +19,7 @@ export class RefundResourceAmount {
   @IsOptional() @IsString() payer_currency?: string;
 }
 
-/** Decrypted resource of `REFUND.SUCCESS` / `REFUND.ABNORMAL` / `REFUND.CLOSED` notifications (spec §6.3). */
+/** Decrypted resource of `REFUND.SUCCESS` / `REFUND.ABNORMAL` / `REFUND.CLOSED` notifications. */
 export class PartnerRefundResource {
   @IsString() @IsNotEmpty() sp_mchid!: string;
   @IsString() @IsNotEmpty() sub_mchid!: string;

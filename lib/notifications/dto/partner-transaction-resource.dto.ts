@@ -2,7 +2,7 @@ import { IsNotEmpty, IsString } from 'class-validator';
 import { PartnerTransactionFields } from '../../orders/dto/partner-transaction.dto';
 
 /**
- * Decrypted resource of `TRANSACTION.*` notifications (spec §6.1): the same object as the order query, with
+ * Decrypted resource of `TRANSACTION.*` notifications: the same object as the order query, with
  * `transaction_id` and `amount` always present.
  */
 export class PartnerTransactionResource extends PartnerTransactionFields {

@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 import { ByteLength } from '../../core/validation/byte-length';
 
-/** `[0-9A-Za-z_-|*]`, 6–32 characters (spec §4.1). */
+/** `[0-9A-Za-z_-|*]`, 6–32 characters. */
 export const OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
 
 /** Order amount: `total` in fen (分), at least 1. */

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsArray, IsDefined, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class-validator';
 
-/** `trade_state` values of a partner transaction (spec §4.3). */
+/** `trade_state` values of a partner transaction. */
 export const TRADE_STATES = ['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR', 'ACCEPT'] as const;
 /** State of a partner order. */
 export type TradeState = (typeof TRADE_STATES)[number];

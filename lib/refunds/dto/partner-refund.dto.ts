@@ -2,7 +2,7 @@ import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
 import { ByteLength } from '../../core/validation/byte-length';
 
-/** `[0-9A-Za-z_-|*@]`, 1–64 characters (spec §10). */
+/** `[0-9A-Za-z_-|*@]`, 1–64 characters. */
 export const OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 
 /** One source account of a refund (`amount.from`). */

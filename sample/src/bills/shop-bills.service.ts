@@ -20,6 +20,15 @@ export interface TradeBillView {
   summary: TradeBillSummary;
 }
 
+/**
+ * The most recent Beijing day whose trade bill exists at `now`: yesterday from `readyHour` (10:00 at WeChat Pay),
+ * the day before until then.
+ */
+export function latestBillDate(now: number, readyHour: number): string {
+  const beijingHour = new Date(now + 8 * 3_600_000).getUTCHours();
+  return beijingDate(new Date(now - (beijingHour >= readyHour ? 1 : 2) * 86_400_000));
+}
+
 /** Reads trade bills through WechatPayBillsService and explains WeChat Pay's bill answers. */
 @Injectable()
 export class ShopBillsService {

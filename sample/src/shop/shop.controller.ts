@@ -14,12 +14,16 @@ import {
 } from '@nestjs/common';
 import { concat, defer, map, type Observable, of, takeWhile } from 'rxjs';
 import { WechatPayErrorFilter } from '../web/wechat-pay-error.filter';
+import { latestBillDate } from '../bills/shop-bills.service';
+import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
 import { ShopCatalog } from './catalog';
 import { CreateOrderDto } from './create-order.dto';
 import { OrderEvents } from './order-events';
 import { OutTradeNoPipe } from './out-trade-no.pipe';
 import type { ShopOrder } from './orders.repository';
+import { RefundOrderDto } from './refund-order.dto';
+import { isOpen, type OrderView, ShopRefundsService } from './shop-refunds.service';
 import { type CheckedOrder, type CreatedOrder, ShopService } from './shop.service';
 
 /** Route parameter of every order route, checked by OutTradeNoPipe. */
@@ -35,6 +39,8 @@ export class ShopController {
     private readonly catalog: ShopCatalog,
     private readonly events: OrderEvents,
     private readonly embedded: EmbeddedSimulator,
+    private readonly refunds: ShopRefundsService,
+    private readonly settings: SampleSettings,
   ) {}
 
   /** What the cashier offers, and whether payments are simulated. */
@@ -42,20 +48,23 @@ export class ShopController {
   config(): {
     mode: 'simulator' | 'live';
     simulator_url?: string;
+    /** The most recent day whose trade bill WeChat Pay has (Beijing): the bill card's default. */
+    latest_bill_date: string;
     products: ShopCatalog['products'];
     sub_merchants: ShopCatalog['subMerchants'];
   } {
     return {
       mode: this.embedded.mode,
       simulator_url: this.embedded.simulator?.baseUrl,
+      latest_bill_date: latestBillDate(this.embedded.now(), this.settings.billReadyHour),
       products: this.catalog.products,
       sub_merchants: this.catalog.subMerchants,
     };
   }
 
   @Get('orders')
-  recent(): ShopOrder[] {
-    return this.shop.recent();
+  recent(): OrderView[] {
+    return this.shop.recent().map((o) => this.refunds.viewOf(o));
   }
 
   @Post('orders')
@@ -64,8 +73,8 @@ export class ShopController {
   }
 
   @Get(`orders/${ORDER_NO}`)
-  find(@Param('outTradeNo', OutTradeNoPipe) outTradeNo: string): ShopOrder {
-    return this.shop.find(outTradeNo);
+  find(@Param('outTradeNo', OutTradeNoPipe) outTradeNo: string): OrderView {
+    return this.refunds.view(outTradeNo);
   }
 
   @Get(`orders/${ORDER_NO}/qr.svg`)
@@ -75,16 +84,29 @@ export class ShopController {
     return this.shop.qrSvg(outTradeNo);
   }
 
-  /** Live state for the cashier: the current state at once, then every change until the order is settled. */
+  /**
+   * Live state for the cashier: the current state at once, then every change until nothing is pending any more
+   * (paid or closed, and no refund PROCESSING).
+   */
   @Sse(`orders/${ORDER_NO}/events`)
   watch(@Param('outTradeNo', OutTradeNoPipe) outTradeNo: string): Observable<MessageEvent> {
     return concat(
       defer(() => of(this.shop.find(outTradeNo))),
       this.events.of(outTradeNo),
     ).pipe(
-      takeWhile((order) => order.state === 'NOTPAY', true),
-      map((order) => ({ data: order })),
+      map((order) => this.refunds.viewOf(order)),
+      takeWhile((view) => isOpen(view), true),
+      map((view) => ({ data: view })),
     );
+  }
+
+  /** Refunds a paid order, in full or in part; the refund's state then arrives by notification. */
+  @Post(`orders/${ORDER_NO}/refunds`)
+  refund(
+    @Param('outTradeNo', OutTradeNoPipe) outTradeNo: string,
+    @Body() dto: RefundOrderDto,
+  ): Promise<OrderView> {
+    return this.refunds.refund(outTradeNo, dto.amount);
   }
 
   @Post(`orders/${ORDER_NO}/check`)

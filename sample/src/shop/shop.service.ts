@@ -71,7 +71,7 @@ export class ShopService {
     if (!product) throw new BadRequestException('unknown product');
     if (!this.catalog.subMerchant(input.subMchid)) throw new BadRequestException('unknown sub-merchant');
     const order = this.repo.insert({
-      out_trade_no: newOutTradeNo(),
+      out_trade_no: newOutTradeNo(this.embedded.now()),
       sub_mchid: input.subMchid,
       product_id: product.id,
       description: product.name,
@@ -105,7 +105,7 @@ export class ShopService {
       description: order.description,
       out_trade_no: order.out_trade_no,
       amount: { total: order.total },
-      time_expire: new Date(Date.now() + PAYMENT_WINDOW_MS),
+      time_expire: new Date(this.embedded.now() + PAYMENT_WINDOW_MS),
     };
     const simulatedPayPage = (prepayId: string): string | undefined => sim?.cashierUrl(prepayId);
     switch (input.scene) {
@@ -140,7 +140,7 @@ export class ShopService {
             h5_url,
             redirect_url,
             url: this.orders.buildH5RedirectUrl(h5_url, redirect_url),
-            expires_at: new Date(Date.now() + H5_URL_LIFETIME_MS).toISOString(),
+            expires_at: new Date(this.embedded.now() + H5_URL_LIFETIME_MS).toISOString(),
           },
         };
       }
@@ -167,7 +167,7 @@ export class ShopService {
       sub_mchid: order.sub_mchid,
       total: tx.amount.total,
       transaction_id: tx.transaction_id,
-      paid_at: isoTime(tx.success_time),
+      paid_at: isoTime(tx.success_time, this.embedded.now()),
     });
     if (outcome === 'recorded') this.events.publish(this.repo.get(order.out_trade_no));
     if (outcome === 'conflict') {
@@ -238,13 +238,13 @@ export class ShopService {
 }
 
 /** `S` + UTC timestamp + random hex: unique and sortable, 23 characters of [0-9A-Za-z] (WeChat allows 6–32). */
-function newOutTradeNo(): string {
-  const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+function newOutTradeNo(now: number): string {
+  const stamp = new Date(now).toISOString().replace(/\D/g, '').slice(0, 14);
   return `S${stamp}${randomBytes(4).toString('hex')}`;
 }
 
 /** success_time (RFC 3339, Beijing offset) as UTC ISO like the other timestamps of the table. */
-function isoTime(rfc3339: string | undefined): string {
-  const t = rfc3339 ? new Date(rfc3339) : new Date();
-  return Number.isNaN(t.getTime()) ? new Date().toISOString() : t.toISOString();
+export function isoTime(rfc3339: string | undefined, now: number = Date.now()): string {
+  const t = rfc3339 ? new Date(rfc3339) : new Date(now);
+  return Number.isNaN(t.getTime()) ? new Date(now).toISOString() : t.toISOString();
 }

@@ -28,12 +28,23 @@ export class EmbeddedSimulator implements OnApplicationShutdown {
       logger: (line) => logger.debug(`simulator: ${line}`),
       // Called after each change; `simulator` is set by then (changes come with requests, after start).
       onStateChange: () => simulator && saveState(stateFile, simulator.exportState()),
+      // A refund stays PROCESSING for a moment, as at WeChat Pay, so the cashier can show it turn SUCCESS live.
+      refundDelayMs: 2000,
       ...settings.simulator,
     });
     if (existsSync(stateFile))
       simulator.importState(JSON.parse(readFileSync(stateFile, 'utf8')) as SimulatorState);
     logger.log(`No WeChat Pay credentials configured: using the embedded simulator at ${simulator.baseUrl}`);
     return new EmbeddedSimulator(simulator);
+  }
+
+  /**
+   * The shop's clock (ms). In simulator mode it is the simulator's, and the WeChat Pay module is given the same one:
+   * the shop, its WeChat Pay and the signatures between them always agree on the time, also while the demo history
+   * of yesterday is being made.
+   */
+  now(): number {
+    return this.simulator ? this.simulator.now() : Date.now();
   }
 
   /** 'simulator' or 'live': shown in the cashier so nobody mistakes one for the other. */

@@ -7,6 +7,16 @@ import { liveWechatPayOptions } from './live-credentials';
 
 /** Path of the notification route (NotifyController) and of the notify_url. */
 export const NOTIFY_PATH = '/wechatpay/notify';
+/** Path of the refund notification route, given as each refund's notify_url. */
+export const REFUND_NOTIFY_PATH = '/wechatpay/refund-notify';
+
+/**
+ * Where WeChat Pay sends notifications: the simulator runs in this process and delivers over loopback, whatever
+ * SAMPLE_PUBLIC_URL says (the module accepts http:// only for localhost); the real WeChat Pay needs the public URL.
+ */
+export function notifyBaseUrl(settings: SampleSettings, embedded: EmbeddedSimulator): string {
+  return embedded.simulator ? `http://127.0.0.1:${settings.port}` : settings.publicUrl;
+}
 
 /**
  * `useFactory` of `WechatPartnerPayModule.forRootAsync()`: the simulator's options when it runs, otherwise the real
@@ -18,11 +28,12 @@ export function wechatPayOptionsFactory(
   embedded: EmbeddedSimulator,
 ): WechatPartnerPayModuleOptions {
   if (embedded.simulator) {
-    // The simulator runs in this process and delivers notifications over loopback, whatever SAMPLE_PUBLIC_URL says;
-    // the module accepts http:// only for localhost.
-    return embedded.simulator.moduleOptions({ notifyUrl: `http://127.0.0.1:${settings.port}${NOTIFY_PATH}` });
+    return embedded.simulator.moduleOptions({
+      notifyUrl: `${notifyBaseUrl(settings, embedded)}${NOTIFY_PATH}`,
+      clock: () => embedded.now(),
+    });
   }
-  const notifyUrl = `${settings.publicUrl}${NOTIFY_PATH}`;
+  const notifyUrl = `${notifyBaseUrl(settings, embedded)}${NOTIFY_PATH}`;
   if (!notifyUrl.startsWith('https://')) {
     new Logger('WechatPay').warn(
       `notify_url ${notifyUrl} is not reachable by WeChat Pay: set SAMPLE_PUBLIC_URL to this app's public https URL`,
