@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { WechatPayConfigError, WechatPayError } from '../errors/wechat-pay.errors';
 import { PUBLIC_KEY_ID_PREFIX } from '../crypto/key-store';
-import type { NotificationDedupeKeyFn } from '../../notifications/wechat-pay-notification.service';
+import { notificationEventProblems } from '../notify/notification-event-registry';
+import type { NotificationDedupeKeyFn, NotificationEventEntry } from '../notify/notification.types';
 import { keysMatch, loadPrivateKey, loadPublicKey, parseCertificate, type ParsedCertificate } from '../crypto/keys';
 import type {
   NotificationDedupeStore,
@@ -42,6 +43,8 @@ export interface ResolvedWechatPayConfig {
     dedupeTtlMs: number;
     dedupeLockMs: number;
     dedupeKey?: NotificationDedupeKeyFn;
+    /** `notifications.events`, checked; empty when not given. */
+    events: NotificationEventEntry[];
   };
 }
 
@@ -231,7 +234,9 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     dedupeTtlMs: positiveInt(problems, 'notifications.dedupeTtlMs', n.dedupeTtlMs, 25 * 3600_000),
     dedupeLockMs: positiveInt(problems, 'notifications.dedupeLockMs', n.dedupeLockMs, 60_000),
     dedupeKey: n.dedupeKey as NotificationDedupeKeyFn | undefined,
+    events: Array.isArray(n.events) ? [...(n.events as NotificationEventEntry[])] : [],
   };
+  if (n.events !== undefined) problems.push(...notificationEventProblems(n.events, 'notifications.events'));
   if (n.dedupeKey !== undefined && typeof n.dedupeKey !== 'function') {
     problems.push('notifications.dedupeKey must be a function (notification) => string');
   }
