@@ -16,12 +16,14 @@ import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import {
   NotificationEnvelope,
+  NotificationLease,
   NotificationResource,
   type PartnerTransactionResource,
   RedisNotificationDedupeStore,
   WechatPartnerPayModule,
   WechatPayNotification,
   type WechatPayNotificationEnvelope,
+  type WechatPayNotificationLease,
   WechatPayOrdersService,
 } from 'nestjs-wechat-partner-pay';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
@@ -89,13 +91,23 @@ const rows = new Map<string, OrderRow>();
 const completed = new Set<string>();
 let handlerRuns = 0;
 let handlerDelayMs = 20;
+/** The lease each handler run was given. */
+const leases: Array<WechatPayNotificationLease | undefined> = [];
+/** Notification ids in the order their handler runs started. */
+const started: string[] = [];
 
 @Controller()
 class PaymentsController {
   @Post('wechatpay/notify')
   @WechatPayNotification('TRANSACTION.SUCCESS')
-  async paid(@NotificationResource() tx: PartnerTransactionResource, @NotificationEnvelope() envelope: WechatPayNotificationEnvelope): Promise<void> {
+  async paid(
+    @NotificationResource() tx: PartnerTransactionResource,
+    @NotificationEnvelope() envelope: WechatPayNotificationEnvelope,
+    @NotificationLease() lease: WechatPayNotificationLease | undefined,
+  ): Promise<void> {
     handlerRuns++;
+    leases.push(lease);
+    started.push(envelope.id);
     const row = rows.get(tx.out_trade_no);
     if (!row) throw new Error('unknown order');
     await sleep(handlerDelayMs); // the work: a call to the warehouse, an e-mail, ...
@@ -239,18 +251,24 @@ describeWithRedisServer('a handler slower than the lock', () => {
     rows.clear();
     completed.clear();
     handlerRuns = 0;
+    started.length = 0;
     handlerDelayMs = 2500;
     const out_trade_no = `SLOW${Date.now()}`;
     await app.get(WechatPayOrdersService).nativePrepay({ sub_mchid: '1900000109', description: '慢处理', out_trade_no, notify_url: notifyUrl, amount: { total: 1 } });
     rows.set(out_trade_no, { state: 'NOTPAY', effects: 0 });
     await sim.pay(out_trade_no);
     await sleep(1200);
-    const id = sim.deliveries[0].notificationId;
+    // The first delivery is still running (2.5 s): its id is known from the handler, not yet from the deliveries.
+    const id = started[0];
+    expect(id).toBeDefined();
     sim.redeliver(id);
     await sleep(1200);
     sim.redeliver(id);
     await sim.notifications.flush();
     expect(handlerRuns).toBe(1);
     expect(rows.get(out_trade_no)).toEqual({ state: 'PAID', effects: 1 });
+    // The handler held a live lease with a fencing token all along (renewed, never lost).
+    expect(leases.at(-1)?.fencingToken).toEqual(expect.any(Number));
+    expect(leases.at(-1)?.signal.aborted).toBe(false);
   }, 30_000);
 });

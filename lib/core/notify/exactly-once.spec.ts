@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { DedupeClaim, NotificationDedupeStore } from '../../interfaces/notification-dedupe-store.interface';
 import { InMemoryNotificationDedupeStore } from '../../notifications/dedupe/in-memory-notification-dedupe.store';
 import { RedisNotificationDedupeStore } from '../../notifications/dedupe/redis-notification-dedupe.store';
-import { runExactlyOnce, WechatPayExactlyOnceError, type ExactlyOnceOptions, type NotificationLease } from './exactly-once';
+import { runExactlyOnce, WechatPayExactlyOnceError, type ExactlyOnceOptions, type WechatPayNotificationLease } from './exactly-once';
 
 interface Made {
   store: NotificationDedupeStore;
@@ -89,8 +89,8 @@ describe.each([
 
   it('gives fencing tokens that grow with each claim of a key', async () => {
     const fences: Array<number | undefined> = [];
-    await runExactlyOnce(store, 'k3', (l: NotificationLease) => { fences.push(l.fencingToken); throw new Error('fail once'); }, base).catch(() => undefined);
-    await runExactlyOnce(store, 'k3', (l: NotificationLease) => fences.push(l.fencingToken), base);
+    await runExactlyOnce(store, 'k3', (l: WechatPayNotificationLease) => { fences.push(l.fencingToken); throw new Error('fail once'); }, base).catch(() => undefined);
+    await runExactlyOnce(store, 'k3', (l: WechatPayNotificationLease) => fences.push(l.fencingToken), base);
     expect(fences).toHaveLength(2);
     expect(fences[1]!).toBeGreaterThan(fences[0]!);
   });

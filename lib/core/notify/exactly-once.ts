@@ -11,7 +11,7 @@ import type { DedupeClaim, NotificationDedupeStore } from '../../interfaces/noti
 import { WechatPayError } from '../errors/wechat-pay.errors';
 
 /** What the handler gets: a signal that fires when its claim is lost, and the claim's fencing token. */
-export interface NotificationLease {
+export interface WechatPayNotificationLease {
   /** The dedupe key claimed. */
   readonly key: string;
   /** Aborted when the claim is lost (the lease could not be renewed in time, or another holder took the key). */
@@ -77,7 +77,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function runExactlyOnce<T>(
   store: NotificationDedupeStore,
   key: string,
-  handler: (lease: NotificationLease) => T | Promise<T>,
+  handler: (lease: WechatPayNotificationLease) => T | Promise<T>,
   options: ExactlyOnceOptions,
 ): Promise<ExactlyOnceResult<T>> {
   const now = options.now ?? (() => performance.now());
