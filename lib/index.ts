@@ -8,6 +8,7 @@ export * from './certificates';
 export * from './orders';
 export * from './bills';
 export * from './refunds';
+export * from './media';
 export * from './notifications';
 export { formatBeijingRfc3339, beijingDate, parseRfc3339 } from './core/time';
 export { WechatPartnerPayModule } from './wechat-partner-pay.module';

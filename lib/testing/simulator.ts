@@ -402,6 +402,7 @@ export class WechatPaySimulator {
   moduleOptions(overrides: Partial<WechatPartnerPayModuleOptions> = {}): WechatPartnerPayModuleOptions {
     const c = this.creds;
     return {
+      product: 'partner',
       baseUrl: this.url,
       spMchid: c.spMchid,
       spAppid: c.spAppid,

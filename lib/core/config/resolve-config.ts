@@ -6,6 +6,7 @@ import { keysMatch, loadPrivateKey, loadPublicKey, parseCertificate, type Parsed
 import type {
   NotificationDedupeStore,
   WechatPartnerPayModuleOptions,
+  WechatPayProduct,
 } from '../../interfaces';
 
 /** Default API host. */
@@ -15,6 +16,8 @@ export const DEFAULT_BACKUP_BASE_URL = 'https://api2.mch.weixin.qq.com';
 
 /** Options after validation: keys parsed once into KeyObjects, defaults applied. */
 export interface ResolvedWechatPayConfig {
+  /** The provider's WeChat Pay product: selects the refund (and profit-sharing) endpoint family. */
+  product: WechatPayProduct;
   spMchid: string;
   spAppid: string;
   merchantSerialNo: string;
@@ -93,6 +96,12 @@ export function notifyUrlProblem(v: string): string | undefined {
   return undefined;
 }
 
+/** The boot message for a missing or unknown `product`: one line that says which value to choose. */
+function productProblem(v: unknown): string {
+  const got = v === undefined ? 'it is missing' : `got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 20)) : typeof v}`;
+  return `product is required: 'ecommerce' for an 电商平台 / 平台收付通 platform, 'partner' for an ordinary 普通服务商 (${got})`;
+}
+
 /**
  * Validates module options once at boot and normalises them. Throws one `WechatPayConfigError` listing every
  * problem; no key material ever appears in the text.
@@ -102,6 +111,7 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   if (!isObject(options)) throw new WechatPayConfigError(['options must be an object']);
   const o = options;
 
+  if (o.product !== 'ecommerce' && o.product !== 'partner') problems.push(productProblem(o.product));
   if (typeof o.spMchid !== 'string' || !/^\d{1,32}$/.test(o.spMchid)) {
     problems.push('spMchid must be the service provider merchant id: 1–32 digits');
   }
@@ -241,6 +251,7 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
 
   if (problems.length) throw new WechatPayConfigError(problems);
   return {
+    product: o.product as WechatPayProduct,
     spMchid: o.spMchid,
     spAppid: o.spAppid,
     merchantSerialNo: merchantSerialNo!,

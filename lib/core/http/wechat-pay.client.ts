@@ -9,6 +9,7 @@ import type { WechatPayKeyStore } from '../crypto/key-store';
 import { WechatPayRequestSigner } from '../crypto/request-signer';
 import type { WechatPayVerifier } from '../crypto/verifier';
 import type { WechatPayEndpoint } from './endpoint';
+import type { WechatPayUpload } from './multipart';
 import { USER_AGENT } from './package-info';
 import {
   type HttpSender,
@@ -21,6 +22,7 @@ import {
 } from './transport';
 
 export type { WechatPayMethod, WechatPayQuery, WechatPayRequestOptions, WechatPayResponse, WechatPayEndpointCall } from './transport';
+export type { WechatPayUpload } from './multipart';
 
 function flatHeaders(res: AxiosResponse): Record<string, string> {
   const out: Record<string, string> = {};
@@ -118,6 +120,11 @@ export class WechatPayClient {
   /** Calls a declared endpoint (path parameters encoded once, query in the declared order). */
   call<T, P extends string = string>(endpoint: WechatPayEndpoint<P>, call?: WechatPayEndpointCall<P>): Promise<WechatPayResponse<T>> {
     return this.transport.call<T>(endpoint, call as WechatPayEndpointCall<string> | undefined);
+  }
+
+  /** Uploads a file as `multipart/form-data` to a declared endpoint; the signature covers the `meta` part only. */
+  upload<T>(endpoint: WechatPayEndpoint<string>, upload: WechatPayUpload): Promise<WechatPayResponse<T>> {
+    return this.transport.upload<T>(endpoint, upload);
   }
 
   /**
