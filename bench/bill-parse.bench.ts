@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { parseTradeBill } from '../lib/bills/bill-parser';
-import { generateTradeBill, summarizeTradeBillRows } from '../lib/bills/bill-writer';
+import { generateTradeBill, summarizeTradeBillRows } from '../lib/testing/bill-writer';
 import { syntheticTradeRows } from '../test/fixtures/bills/bill-fixtures';
 import { compare } from './harness';
 

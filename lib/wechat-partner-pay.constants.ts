@@ -4,5 +4,3 @@ export const WECHAT_PAY_CONFIG = Symbol('wechatpay:config');
 export const WECHAT_PAY_KEY_STORE = Symbol('wechatpay:key-store');
 /** Internal injection token of the per-module verifier. */
 export const WECHAT_PAY_VERIFIER = Symbol('wechatpay:verifier');
-/** Path of the bill download endpoint: its responses are not signed. */
-export const BILL_DOWNLOAD_PATH = '/v3/billdownload/file';

@@ -1,6 +1,6 @@
 /**
  * A 1,000,000-row trade bill (~280 MiB of text) parses in flat memory: a child `node` process streams rows from the
- * BUILT writer (dist/bills/bill-writer.js, generateTradeBill) through Readable.from into the BUILT parser
+ * BUILT writer (dist/testing/bill-writer.js, generateTradeBill) through Readable.from into the BUILT parser
  * (dist/bills/bill-parser.js) and reports `process.resourceUsage().maxRSS`. `npm test` builds dist first; when it is
  * missing (a bare `npx jest`), beforeAll builds it.
  */
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 const DIST = join(ROOT, 'dist', 'bills');
+const DIST_TESTING = join(ROOT, 'dist', 'testing');
 const ROWS = 1_000_000;
 const MAX_RSS_MB = 150;
 
@@ -17,7 +18,7 @@ const MAX_RSS_MB = 150;
 const CHILD = `
 const { Readable } = require('node:stream');
 const { parseTradeBill } = require(${JSON.stringify(join(DIST, 'bill-parser.js'))});
-const { generateTradeBill } = require(${JSON.stringify(join(DIST, 'bill-writer.js'))});
+const { generateTradeBill } = require(${JSON.stringify(join(DIST_TESTING, 'bill-writer.js'))});
 const n = Number(process.argv[1]);
 function* rows() {
   for (let i = 0; i < n; i++) {
@@ -49,7 +50,7 @@ function* rows() {
 `;
 
 beforeAll(() => {
-  if (!existsSync(join(DIST, 'bill-parser.js')) || !existsSync(join(DIST, 'bill-writer.js'))) {
+  if (!existsSync(join(DIST, 'bill-parser.js')) || !existsSync(join(DIST_TESTING, 'bill-writer.js'))) {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   }
 }, 120_000);

@@ -27,21 +27,6 @@ export class WechatPayBillParseError extends WechatPayError {
   }
 }
 
-/** Rows handed to the bill writer cannot be written as a WeChat Pay bill (bad amount, unknown layout). */
-export class WechatPayBillWriteError extends WechatPayError {
-  constructor(
-    /** Index of the offending row in the input (0-based), or undefined for a problem with the options. */
-    public readonly row: number | undefined,
-    /** The offending field, e.g. `fee`. */
-    public readonly field: string,
-    problem: string,
-  ) {
-    super(
-      `Cannot write WeChat Pay bill${row === undefined ? '' : ` row ${row}`}, field ${field}: ${problem}`,
-    );
-  }
-}
-
 /** Why a file of an encrypted bill (spec §7.4) could not be decrypted. */
 export type WechatPayBillDecryptionFailure =
   /** The bill was applied for with an algorithm this package cannot decrypt (SM4_GCM). */

@@ -21,7 +21,7 @@ import {
   WechatPayBillParseError,
   type BillSource,
 } from './bill-parser';
-import { generateTradeBill, summarizeTradeBillRows } from './bill-writer';
+import { generateTradeBill, summarizeTradeBillRows } from '../testing/bill-writer';
 import { type BillAmount, type TradeBillRow, type TradeBillSummary } from './dto';
 
 const yuan = (text: string, value: number): BillAmount => ({ text, value, decimals: 2 });

@@ -1,6 +1,6 @@
 /**
  * `nestjs-wechat-partner-pay/testing`: an offline WeChat Pay APIv3 partner simulator, its credentials, and a factory
- * of genuinely signed notifications for unit tests.
+ * of genuinely signed notifications for unit tests, and a writer of bills in WeChat Pay's file format.
  */
 export { WechatPaySimulator } from './simulator';
 export type { SimulatorOptions, SimulatorRequestRecord, SimulatorNotifications, SimulatorState } from './simulator';
@@ -33,3 +33,22 @@ export { buildSignedNotification, buildNotificationBody } from './notification-f
 export type { SignedNotification, SignedNotificationInput, NotificationBodyInput } from './notification-factory';
 export { buildCertificatePem } from './x509-builder';
 export type { CertificateSpec, DistinguishedName } from './x509-builder';
+export {
+  writeTradeBill,
+  writeFundFlowBill,
+  generateTradeBill,
+  generateFundFlowBill,
+  summarizeTradeBillRows,
+  summarizeFundFlowBillRows,
+  escapeBillField,
+  WechatPayBillWriteError,
+} from './bill-writer';
+export type {
+  TradeBillWriterRow,
+  FundFlowBillWriterRow,
+  BillWriterFormatOptions,
+  TradeBillWriterOptions,
+  FundFlowBillWriterOptions,
+  TradeBillTotals,
+  FundFlowBillTotals,
+} from './bill-writer';

@@ -7,17 +7,17 @@
  */
 import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { type FundFlowBillWriterRow, type TradeBillWriterRow, writeFundFlowBill, writeTradeBill } from '../bills/bill-writer';
+import { type FundFlowBillWriterRow, type TradeBillWriterRow, writeFundFlowBill, writeTradeBill } from './bill-writer';
 import type { TradeBillType } from '../bills/dto/trade-bill.dto';
 import { aesGcmSeal } from '../core/crypto/aes-gcm';
 import { generateNonce } from '../core/crypto/nonce';
 import { rsaOaepEncrypt } from '../core/crypto/rsa-oaep';
 import { beijingDate, formatBeijingRfc3339, parseRfc3339 } from '../core/time';
-import { BILL_DOWNLOAD_PATH } from '../wechat-partner-pay.constants';
+import { BILL_ENDPOINTS } from '../bills/bills.endpoints';
 import { SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
 import { isPaid, type SimulatedOrder } from './simulator-orders';
 import type { SimulatedRefund, SimulatedRefundStatus } from './simulator-refunds';
-import { validateBillQuery } from './simulator-validation';
+import { validateBillQuery } from './books/bills.validation';
 
 /** How the simulator writes bills. */
 export interface SimulatorBillOptions {
@@ -288,7 +288,7 @@ export class SimulatorBillOffice {
     const token = randomBytes(48).toString('base64url');
     this.files.set(token, { ...file, mchid, expiresAt: now + TOKEN_VALIDITY_MS });
     // JAVA's QueryBillEntity shows the `&tartype=gzip` form; the token alone decides what is served.
-    return `${this.ctx.baseUrl()}${BILL_DOWNLOAD_PATH}?token=${token}${gzipped ? '&tartype=gzip' : ''}`;
+    return `${this.ctx.baseUrl()}${BILL_ENDPOINTS.download.path}?token=${token}${gzipped ? '&tartype=gzip' : ''}`;
   }
 
   /** Encrypts one file of a sub-merchant fund-flow bill with a fresh key, as configured (the UNVERIFIED details). */

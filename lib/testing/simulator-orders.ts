@@ -8,7 +8,8 @@ import { generateHex, generateNonce } from '../core/crypto/nonce';
 import { beijingDate, formatBeijingRfc3339, parseRfc3339 } from '../core/time';
 import type { SimulatorCredentials, SimulatorSubMerchant } from './simulator-credentials';
 import { SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
-import { jsonEqual, type OrderScene, sortKeys } from './simulator-validation';
+import type { OrderScene } from './books/orders.validation';
+import { jsonEqual, sortKeys } from './simulator-validation';
 
 /** `trade_state` values the simulator produces. */
 export type SimulatedTradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'REFUND';
@@ -103,6 +104,8 @@ export interface OrderBookContext {
   credentials(): SimulatorCredentials;
   clock(): number;
   baseUrl(): string;
+  /** Path of the cashier page, which an h5_url points at. */
+  cashierPath: string;
   strictOutTradeNoScope: boolean;
 }
 
@@ -206,7 +209,7 @@ export class SimulatorOrderBook {
     }
     if (order.scene === 'h5') {
       this.tokens.set(prepayId, { orderKey: key, kind: 'h5', expiresAt: now + H5_VALIDITY_MS });
-      order.h5Url = `${this.ctx.baseUrl()}/__sim/cashier?prepay_id=${prepayId}&package=${digits(10)}`;
+      order.h5Url = `${this.ctx.baseUrl()}${this.ctx.cashierPath}?prepay_id=${prepayId}&package=${digits(10)}`;
       return { h5_url: order.h5Url };
     }
     this.tokens.set(prepayId, { orderKey: key, kind: 'prepay', expiresAt: now + PREPAY_VALIDITY_MS });

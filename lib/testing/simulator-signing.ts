@@ -11,8 +11,10 @@ import { generateHex } from '../core/crypto/nonce';
 import { AUTHORIZATION_SCHEME } from '../core/crypto/request-signer';
 import { rsaSign } from '../core/crypto/rsa-signature';
 import { loadPrivateKey } from '../core/crypto/keys';
+import { rsaOaepDecrypt } from '../core/crypto/rsa-oaep';
 import { parseRfc3339 } from '../core/time';
 import type { SimulatorCredentials } from './simulator-credentials';
+import { SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
 
 /** A private key with the identifier that goes into `Wechatpay-Serial`. */
 export interface SimulatorSigningKey {
@@ -112,5 +114,29 @@ export class SimulatorKeyring {
   /** The key of a mode; platform-certificate mode falls back to the public key when the simulator has no certificate. */
   byMode(mode: SimulatorSignWith): SimulatorSigningKey {
     return (mode === 'platformCertificate' && !this.publicKeyOnly && this.newestCertificate()) || this.publicKey;
+  }
+}
+
+/**
+ * Decrypts a sensitive request field (spec §3.2) with the private key of the public key or platform certificate
+ * that the request's `Wechatpay-Serial` names. The plain text is for the books' records only: never logged nor echoed.
+ */
+export function decryptSensitiveField(keyring: SimulatorKeyring, serial: string | undefined, field: string, ciphertext: unknown): string | undefined {
+  if (ciphertext === undefined) return undefined;
+  const key = keyring.named(serial);
+  if (!key) {
+    const issue = 'must name the WeChat Pay public key id or a platform certificate serial the fields were encrypted with';
+    throw new SimulatorHttpError(SIMULATOR_ERRORS.SENSITIVE_SERIAL_UNKNOWN, undefined, { field: 'Wechatpay-Serial', value: serial ?? null, issue, location: 'header' });
+  }
+  try {
+    return rsaOaepDecrypt(String(ciphertext), key.privateKey);
+  } catch {
+    const issue = `could not be decrypted with ${key.serial} (RSA-OAEP, SHA-1)`;
+    throw new SimulatorHttpError(SIMULATOR_ERRORS.SENSITIVE_DECRYPT_FAILED, `${SIMULATOR_ERRORS.SENSITIVE_DECRYPT_FAILED.message}: /${field} ${issue}`, {
+      field: `/${field}`,
+      value: null,
+      issue,
+      location: 'body',
+    });
   }
 }

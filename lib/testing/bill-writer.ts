@@ -15,12 +15,25 @@ import {
   TRADE_BILL_LAYOUTS,
   TRADE_BILL_SUMMARY_COLUMNS,
   type BillColumn,
-} from './bill-columns';
-import { WechatPayBillWriteError } from './bill-errors';
-import { formatBillAmount } from './bill-money';
-import { type TradeBillType } from './dto/trade-bill.dto';
+} from '../bills/bill-columns';
+import { WechatPayError } from '../core/errors/wechat-pay.errors';
+import { formatBillAmount } from '../bills/bill-money';
+import { type TradeBillType } from '../bills/dto/trade-bill.dto';
 
-export { WechatPayBillWriteError } from './bill-errors';
+/** Rows handed to the bill writer cannot be written as a WeChat Pay bill (bad amount, unknown layout). */
+export class WechatPayBillWriteError extends WechatPayError {
+  constructor(
+    /** Index of the offending row in the input (0-based), or undefined for a problem with the options. */
+    public readonly row: number | undefined,
+    /** The offending field, e.g. `fee`. */
+    public readonly field: string,
+    problem: string,
+  ) {
+    super(
+      `Cannot write WeChat Pay bill${row === undefined ? '' : ` row ${row}`}, field ${field}: ${problem}`,
+    );
+  }
+}
 
 /**
  * One trade bill detail row to write. Amounts are integers: fen, except `fee` in 1/100000 yuan (0.6 yuan = 60000).

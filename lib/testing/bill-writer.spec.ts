@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import * as fc from 'fast-check';
 import { SPEC_ALL_CSV, SPEC_ALL_ROWS, SPEC_ALL_SHA1 } from '../../test/fixtures/bills/bill-fixtures';
-import { TRADE_BILL_COLUMNS, TRADE_BILL_LAYOUTS } from './bill-columns';
-import { formatBillAmount } from './bill-money';
-import { parseFundFlowBill, parseTradeBill } from './bill-parser';
+import { TRADE_BILL_COLUMNS, TRADE_BILL_LAYOUTS } from '../bills/bill-columns';
+import { formatBillAmount } from '../bills/bill-money';
+import { parseFundFlowBill, parseTradeBill } from '../bills/bill-parser';
 import {
   escapeBillField,
   generateTradeBill,
@@ -17,7 +17,7 @@ import {
   type FundFlowBillWriterRow,
   type TradeBillWriterRow,
 } from './bill-writer';
-import { type TradeBillRow, type TradeBillType } from './dto';
+import { type TradeBillRow, type TradeBillType } from '../bills/dto';
 
 const BILL_TYPES: readonly TradeBillType[] = ['ALL', 'SUCCESS', 'REFUND'];
 

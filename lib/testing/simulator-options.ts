@@ -1,0 +1,117 @@
+/**
+ * The options of `WechatPaySimulator.start()`, checked all at once, and the credentials they resolve to (the cached
+ * default set, completed and overridden by what the options give).
+ */
+import { parseCertificate } from '../core/crypto/keys';
+import { cloneCredentials, defaultSimulatorCredentials, type SimulatorCredentials, type SimulatorSubMerchant } from './simulator-credentials';
+import type { SimulatorEncryptedBillOptions } from './simulator-bills';
+import type { OrderBookState } from './simulator-orders';
+import type { SimulatedRefund } from './simulator-refunds';
+import type { SimulatorSignWith } from './simulator-signing';
+
+/** Options of `WechatPaySimulator.start()`. */
+export interface SimulatorOptions {
+  /** Default 0: a random free port. */
+  port?: number;
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Override any credential; a complete set skips key generation (reuse `sim.credentials` across tests). */
+  credentials?: Partial<SimulatorCredentials>;
+  /** Sub-merchants (replaces `credentials.subMerchants`). */
+  subMerchants?: SimulatorSubMerchant[];
+  /** Key for answers when the request's `Wechatpay-Serial` names no key the simulator has, and for notifications. Default 'publicKey'. */
+  signWith?: SimulatorSignWith;
+  /** The merchant has only the WeChat Pay public key: /v3/certificates answers 404 RESOURCE_NOT_EXISTS. */
+  publicKeyOnly?: boolean;
+  /** Platform certificates served (taken newest first from the credentials). Default 1. Ignored when `credentials.platformCertificates` is given. */
+  platformCertificateCount?: 1 | 2;
+  /** Accepted distance of request timestamps from the simulator clock. Default 300 s. */
+  clockSkewSeconds?: number;
+  /** Multiplies WeChat's notification retry delays (15 s, 15 s, 30 s, 3 min, …). Default 0.001; 0 retries at once. */
+  notificationTimeScale?: number;
+  /** 'retry' follows the schedule until a 2xx (default); 'once' sends a single attempt. */
+  notificationMode?: 'retry' | 'once';
+  /** Real ms a notify_url has to answer (WeChat: 5 s). Default 5000. */
+  notificationReplyTimeoutMs?: number;
+  /** Probability (0..1) of a `WECHATPAY/SIGNTEST/` probe before each delivery attempt. Default 0. */
+  probeRate?: number;
+  /** Reject an out_trade_no already used by another sub-merchant of the provider (spec §4.2). Default false. */
+  strictOutTradeNoScope?: boolean;
+  /** Answer 400 to requests without User-Agent [UNVERIFIED whether WeChat enforces it]. Default false. */
+  requireUserAgent?: boolean;
+  /** Answer 401 to a nonce_str seen within the skew window [UNVERIFIED]. Default false. */
+  rejectReplayedNonce?: boolean;
+  /** Largest accepted request body. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Milliseconds since the epoch; drives timestamps, expiry and certificate choice. Default `Date.now`. */
+  clock?: () => number;
+  /** Receives one line per request (`METHOD /path STATUS`); never keys, headers or bodies. Default: silent. */
+  logger?: (line: string) => void;
+  /** Called after anything that changes orders or refunds (the CLI's `--state-file` saves then). */
+  onStateChange?: () => void;
+  /** 'auto' (default): refunds become SUCCESS after `refundDelayMs`; 'manual': they stay PROCESSING until `sim.completeRefund()`. */
+  refundMode?: 'auto' | 'manual';
+  /** Real milliseconds a refund stays PROCESSING in 'auto' mode (WeChat: up to days). Default 50. */
+  refundDelayMs?: number;
+  /** Fee rate written in bills (手续费 = amount × rate; 费率 `0.60%`). Default 0.006. */
+  feeRate?: number;
+  /** Bills start with a UTF-8 BOM, as WeChat serves them. Default true. */
+  billBom?: boolean;
+  /** Line break of bills. Default `\r\n`, as WeChat serves them. */
+  billEol?: '\r\n' | '\n';
+  /** Beijing hour of day D+1 from which the bill of day D exists (STATEMENT_CREATING before). Default 10. */
+  billReadyHour?: number;
+  /**
+   * The encrypted sub-merchant fund-flow bill (`GET /v3/bill/sub-merchant-fundflowbill`): its UNVERIFIED wire details
+   * (key encoding, AAD, tag position) and splitting into several files. Defaults: text key, empty AAD, tag at the
+   * end, one file.
+   */
+  encryptedBill?: SimulatorEncryptedBillOptions;
+}
+
+/** Orders and refunds as JSON, for `--state-file`. */
+export interface SimulatorState extends OrderBookState {
+  /** Absent in files written before refunds existed. */
+  refunds?: SimulatedRefund[];
+}
+
+/** Rejects option values the simulator cannot honour, all at once. */
+export function checkOptions(o: SimulatorOptions): void {
+  const problems: string[] = [];
+  if (o.refundMode !== undefined && o.refundMode !== 'auto' && o.refundMode !== 'manual') problems.push("refundMode must be 'auto' or 'manual'");
+  if (o.refundDelayMs !== undefined && !(o.refundDelayMs >= 0)) problems.push('refundDelayMs must be >= 0');
+  if (o.feeRate !== undefined && !(o.feeRate >= 0 && o.feeRate < 1)) problems.push('feeRate must be in [0, 1), e.g. 0.006');
+  if (o.billEol !== undefined && o.billEol !== '\r\n' && o.billEol !== '\n') problems.push("billEol must be '\\r\\n' or '\\n'");
+  if (o.billReadyHour !== undefined && !(Number.isInteger(o.billReadyHour) && o.billReadyHour >= 0 && o.billReadyHour <= 23)) problems.push('billReadyHour must be an integer 0..23');
+  const e = o.encryptedBill;
+  if (e !== undefined) {
+    if (typeof e !== 'object' || e === null) problems.push('encryptedBill must be an object');
+    else {
+      if (e.keyEncoding !== undefined && !['text', 'raw', 'base64'].includes(e.keyEncoding)) problems.push("encryptedBill.keyEncoding must be 'text', 'raw' or 'base64'");
+      if (e.associatedData !== undefined && typeof e.associatedData !== 'string') problems.push('encryptedBill.associatedData must be a string');
+      if (e.tagPosition !== undefined && e.tagPosition !== 'end' && e.tagPosition !== 'start') problems.push("encryptedBill.tagPosition must be 'end' or 'start'");
+      if (e.maxPartBytes !== undefined && !(Number.isInteger(e.maxPartBytes) && e.maxPartBytes >= 1)) problems.push('encryptedBill.maxPartBytes must be an integer >= 1');
+      if (e.splitAt !== undefined && e.splitAt !== 'line' && e.splitAt !== 'byte') problems.push("encryptedBill.splitAt must be 'line' or 'byte'");
+    }
+  }
+  if (problems.length) throw new Error(`Invalid simulator options: ${problems.join('; ')}`);
+}
+
+/** Fills in missing credentials from the cached default set, honouring platformCertificateCount and publicKeyOnly. */
+export async function resolveCredentials(options: SimulatorOptions): Promise<SimulatorCredentials> {
+  const given = options.credentials ?? {};
+  const required: Array<keyof SimulatorCredentials> = ['merchantPrivateKeyPem', 'merchantCertificatePem', 'merchantSerialNo', 'apiV3Key', 'publicKeyId', 'publicKeyPem', 'publicKeyPrivateKeyPem', 'platformCertificates'];
+  const base = required.every((k) => given[k] !== undefined) ? undefined : await defaultSimulatorCredentials();
+  const merged = cloneCredentials({ ...(base as SimulatorCredentials), ...given } as SimulatorCredentials);
+  if (!given.platformCertificates) merged.platformCertificates = merged.platformCertificates.slice(-(options.platformCertificateCount ?? 1));
+  if (options.publicKeyOnly) merged.platformCertificates = [];
+  if (options.subMerchants) merged.subMerchants = options.subMerchants.map((s) => ({ ...s }));
+  const problems: string[] = [];
+  if (Buffer.byteLength(merged.apiV3Key ?? '', 'utf8') !== 32) problems.push('apiV3Key must be 32 bytes');
+  const cert = parseCertificate(merged.merchantCertificatePem, 'merchantCertificatePem');
+  if (cert.serialNo !== merged.merchantSerialNo?.toUpperCase()) problems.push(`merchantSerialNo does not match merchantCertificatePem (${cert.serialNo})`);
+  if (!merged.publicKeyId?.startsWith('PUB_KEY_ID_')) problems.push('publicKeyId must start with PUB_KEY_ID_');
+  if (problems.length) throw new Error(`Invalid simulator credentials: ${problems.join('; ')}`);
+  merged.merchantSerialNo = cert.serialNo;
+  return merged;
+}
