@@ -206,7 +206,7 @@ describe.each<'express' | 'fastify'>(['express', 'fastify'])('ecommerce refunds 
     const problems = (err as WechatPayValidationError).problems.map((p) => `${p.field}: ${p.message}`);
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^reason: .*80 UTF-8 bytes.*got 81 bytes/),
+        expect.stringMatching(/^reason: .*80 UTF-8 bytes/),
         expect.stringMatching(/^transaction_id: give exactly one/),
         expect.stringMatching(/^amount.from: must add up to amount.refund \(100\), got 90/),
         expect.stringMatching(/^amount.from: must name each account at most once/),

@@ -8,7 +8,7 @@ import { SIMULATOR_ERRORS, type SimulatorErrorDefinition, SimulatorHttpError } f
 
 /** A field rule. */
 export type Rule =
-  | { type: 'string'; required?: boolean; min?: number; max?: number; pattern?: RegExp; enum?: readonly string[]; issue?: string; bytes?: boolean }
+  | { type: 'string'; required?: boolean; min?: number; max?: number; pattern?: RegExp; enum?: readonly string[]; issue?: string }
   | { type: 'integer'; required?: boolean; min?: number }
   | { type: 'boolean'; required?: boolean }
   | { type: 'object'; required?: boolean; fields: Record<string, Rule> }
@@ -16,9 +16,6 @@ export type Rule =
 
 /** A string of `min`..`max` characters. */
 export const str = (min: number, max: number, required = false): Rule => ({ type: 'string', min, max, required });
-
-/** A string of `min`..`max` UTF-8 bytes, as WeChat Pay declares `string(n)` sizes. */
-export const bytes = (min: number, max: number, required = false): Rule => ({ type: 'string', min, max, required, bytes: true });
 
 /** A JSON pointer segment (RFC 6901 escaping). */
 function pointer(parent: string, key: string | number): string {
@@ -40,10 +37,9 @@ export function check(rule: Rule, value: unknown, field: string, location: Locat
       if (typeof value !== 'string') return fail(field, value, 'must be a string', location);
       // Surrogates are exactly the characters that take 4 bytes in UTF-8, which APIv3 rejects (spec §1.1).
       if (/[\uD800-\uDFFF]/.test(value)) return fail(field, value, 'contains a 4-byte UTF-8 character (e.g. an emoji), which APIv3 does not accept', location);
-      const length = rule.bytes ? Buffer.byteLength(value, 'utf8') : [...value].length;
-      const unit = rule.bytes ? 'UTF-8 bytes' : 'characters';
-      if (rule.min !== undefined && length < rule.min) return fail(field, value, `must be at least ${rule.min} ${unit}`, location);
-      if (rule.max !== undefined && length > rule.max) return fail(field, value, `must be at most ${rule.max} ${unit}`, location);
+      const length = [...value].length;
+      if (rule.min !== undefined && length < rule.min) return fail(field, value, `must be at least ${rule.min} characters`, location);
+      if (rule.max !== undefined && length > rule.max) return fail(field, value, `must be at most ${rule.max} characters`, location);
       if (rule.pattern && !rule.pattern.test(value)) return fail(field, value, rule.issue ?? `does not match ${rule.pattern.source}`, location);
       if (rule.enum && !rule.enum.includes(value)) return fail(field, value, `must be one of ${rule.enum.join(', ')}`, location);
       return;

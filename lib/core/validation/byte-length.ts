@@ -1,26 +1,26 @@
-/**
- * Byte-length constraints: WeChat Pay declares string sizes (`string(80)`) in UTF-8 bytes, so a Chinese reason of
- * 30 characters (90 bytes) is too long for `reason` even though `@Length(1, 80)` would accept it.
- */
-import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
 
-/** A string of `min`..`max` UTF-8 bytes. */
+/** The UTF-8 length of a string: what WeChat Pay counts (its errors say 字节数), not JavaScript characters. */
+export function utf8Length(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
+
+/**
+ * A string of `min`..`max` UTF-8 bytes, as WeChat Pay counts `string(n)` fields: `中` takes 3 bytes, so a 127-byte
+ * `description` holds 42 Chinese characters.
+ */
 export function ByteLength(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'byteLength',
       constraints: [min, max],
       validator: {
-        validate: (value: unknown) => {
-          if (typeof value !== 'string') return false;
-          const n = Buffer.byteLength(value, 'utf8');
-          return n >= min && n <= max;
-        },
-        defaultMessage: (args) => {
-          const value: unknown = args?.value;
-          const got = typeof value === 'string' ? `${Buffer.byteLength(value, 'utf8')} bytes` : typeof value;
-          return `${args?.property ?? 'value'} must be a string of ${min === max ? max : `${min}–${max}`} UTF-8 bytes (a Chinese character takes 3), got ${got}`;
-        },
+        validate: (value: unknown): boolean => typeof value === 'string' && utf8Length(value) >= min && utf8Length(value) <= max,
+        defaultMessage: buildMessage(
+          (each) =>
+            `$property must be ${each}${min === max ? max : `${min}–${max}`} UTF-8 bytes (a Chinese character takes 3 bytes)`,
+          options,
+        ),
       },
     },
     options,

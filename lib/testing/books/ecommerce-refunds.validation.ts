@@ -1,8 +1,8 @@
 /**
- * Validation of 平台收付通 refund requests (ecommerce spec §2.2–§2.5): the apply body, with sizes in UTF-8 bytes, and
- * the `sub_mchid` of the queries and of the return-advance.
+ * Validation of 平台收付通 refund requests (ecommerce spec §2.2–§2.5): the apply body, and the `sub_mchid` of the
+ * queries and of the return-advance.
  */
-import { bytes, check, fail, notifyUrlIssue, type Rule, str } from '../simulator-validation';
+import { check, fail, notifyUrlIssue, type Rule, str } from '../simulator-validation';
 import { SIM_OUT_TRADE_NO_PATTERN } from './orders.validation';
 import { SIM_OUT_REFUND_NO_PATTERN } from './refunds.validation';
 
@@ -16,8 +16,8 @@ const ECOMMERCE_REFUND_SCHEMA: Rule = {
     transaction_id: { type: 'string', pattern: /^\d{1,32}$/, issue: 'must be 1-32 digits' },
     out_trade_no: { type: 'string', pattern: SIM_OUT_TRADE_NO_PATTERN, issue: 'must be 6-32 characters of [0-9A-Za-z_-|*]' },
     out_refund_no: { type: 'string', required: true, pattern: SIM_OUT_REFUND_NO_PATTERN, issue: 'must be 1-64 characters of [0-9A-Za-z_-|*@]' },
-    reason: bytes(1, 80),
-    notify_url: bytes(1, 256),
+    reason: str(1, 80),
+    notify_url: str(1, 256),
     refund_account: { type: 'string', enum: ['REFUND_SOURCE_SUB_MERCHANT', 'REFUND_SOURCE_PARTNER_ADVANCE'] },
     funds_account: { type: 'string', enum: ['AVAILABLE'] },
     amount: {
