@@ -115,7 +115,8 @@ export interface SimulatorBookContext {
   closed(): boolean;
 }
 
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+/** Content type of every JSON answer. */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** A JSON API answer. */
 export function json(status: number, value: unknown, internalCode = 0): ApiAnswer {

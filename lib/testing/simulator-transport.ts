@@ -14,6 +14,7 @@ import type { SimulatorFault, SimulatorFaults } from './simulator-faults';
 import {
   type ApiAnswer,
   errorAnswer,
+  JSON_CONTENT_TYPE,
   parseJsonObject,
   type SimulatorRouteTable,
   type ToolingAnswer,
@@ -58,8 +59,6 @@ export interface SimulatorTransportOptions {
   /** One line per request; never keys, headers or bodies. */
   logger?: (line: string) => void;
 }
-
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** Flips one byte in the middle of a copy (a corrupted body or bill). */
 function flipByte(bytes: Buffer): Buffer {

@@ -392,7 +392,15 @@ export class WechatPaySimulator {
 
   /** Orders and refunds as JSON, for `--state-file`. */
   exportState(): SimulatorState {
-    return Object.assign({}, ...this.books.map((b) => b.exportState?.() ?? {})) as SimulatorState;
+    const state: Record<string, unknown> = {};
+    for (const book of this.books) {
+      for (const [key, value] of Object.entries(book.exportState?.() ?? {})) {
+        // Each book owns its keys of the state file; a clash would lose one book's state on the next import.
+        if (key in state) throw new Error(`exportState: books disagree about the state key ${key} (${book.name})`);
+        state[key] = value;
+      }
+    }
+    return state as unknown as SimulatorState;
   }
 
   /** Restores orders and refunds saved by `exportState()`. */
