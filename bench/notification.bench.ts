@@ -49,6 +49,7 @@ export function notificationBenchFixture(): NotificationBenchFixture {
     String(headers[name] ?? '');
   return {
     options: {
+      product: 'partner',
       spMchid: '1230000109',
       spAppid: 'wx8888888888888888',
       merchantSerialNo: '1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C',

@@ -12,6 +12,7 @@ export * from './certificates';
 export * from './orders';
 export * from './bills';
 export * from './refunds';
+export * from './media';
 export * from './notifications';
 export * from './filters';
 export { formatBeijingRfc3339, beijingDate, parseRfc3339 } from './core/time';

@@ -11,6 +11,7 @@ import { WechatPayCertificatesService } from './certificates/wechat-pay-certific
 import { WechatPayOrdersService } from './orders/wechat-pay-orders.service';
 import { WechatPayBillsService } from './bills/wechat-pay-bills.service';
 import { WechatPayRefundsService } from './refunds/wechat-pay-refunds.service';
+import { WechatPayMediaService } from './media/wechat-pay-media.service';
 import { WechatPayNotificationService } from './notifications/wechat-pay-notification.service';
 import type { WechatPartnerPayModuleOptions } from './interfaces/wechat-partner-pay-options.interface';
 import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE, WECHAT_PAY_VERIFIER } from './wechat-partner-pay.constants';
@@ -57,7 +58,8 @@ const services = [
   WechatPayOrdersService,
   WechatPayBillsService,
   WechatPayRefundsService,
-  WechatPayNotificationService];
+  WechatPayNotificationService,
+  WechatPayMediaService];
 
 /**
  * WeChat Pay APIv3 partner payments for NestJS. Register once with `forRoot(options)` or

@@ -57,6 +57,7 @@ describe('forRootAsync against the simulator', () => {
           inject: [ConfigService],
           useFactory: (c: ConfigService) => ({
             baseUrl: c.getOrThrow<string>('WECHATPAY_BASE_URL'),
+            product: c.getOrThrow<'ecommerce' | 'partner'>('WECHATPAY_PRODUCT'),
             spMchid: c.getOrThrow<string>('WECHATPAY_SP_MCHID'),
             spAppid: c.getOrThrow<string>('WECHATPAY_SP_APPID'),
             privateKey: c.getOrThrow<string>('WECHATPAY_PRIVATE_KEY'),

@@ -10,6 +10,7 @@ import { WechatPayRequestSigner } from '../core/crypto/request-signer';
 import type { WechatPayVerifier } from '../core/crypto/verifier';
 import type { WechatPayEndpoint } from '../core/http/endpoint';
 import { USER_AGENT } from '../core/http/package-info';
+import type { WechatPayUpload } from '../core/http/multipart';
 import {
   type HttpSender,
   type HttpSendRequest,
@@ -21,6 +22,7 @@ import {
 } from '../core/http/transport';
 
 export type { WechatPayMethod, WechatPayQuery, WechatPayRequestOptions, WechatPayResponse, WechatPayEndpointCall } from '../core/http/transport';
+export type { WechatPayUpload } from '../core/http/multipart';
 
 function flatHeaders(res: AxiosResponse): Record<string, string> {
   const out: Record<string, string> = {};
@@ -120,6 +122,11 @@ export class WechatPayClient {
   /** Calls a declared endpoint (path parameters encoded once, query in the declared order). */
   call<T, P extends string = string>(endpoint: WechatPayEndpoint<P>, call?: WechatPayEndpointCall<P>): Promise<WechatPayResponse<T>> {
     return this.transport.call<T>(endpoint, call as WechatPayEndpointCall<string> | undefined);
+  }
+
+  /** Uploads a file as `multipart/form-data` to a declared endpoint; the signature covers the `meta` part only. */
+  upload<T>(endpoint: WechatPayEndpoint<string>, upload: WechatPayUpload): Promise<WechatPayResponse<T>> {
+    return this.transport.upload<T>(endpoint, upload);
   }
 
   /**

@@ -80,8 +80,23 @@ export interface WechatPayBillOptions {
   spoolDirectory?: string;
 }
 
+/**
+ * The WeChat Pay product of the provider account: `'ecommerce'` for an 电商平台 / 平台收付通 platform,
+ * `'partner'` for an ordinary 服务商. WeChat Pay treats them as different products with different endpoint
+ * families (refunds under `/v3/ecommerce/refunds/...` vs `/v3/refund/domestic/refunds`; the same for profit sharing),
+ * and rejects a caller of the other product.
+ */
+export type WechatPayProduct = 'ecommerce' | 'partner';
+
 /** Options of `WechatPartnerPayModule.forRoot()` / `forRootAsync()`. */
 export interface WechatPartnerPayModuleOptions {
+  /**
+   * Which WeChat Pay product the provider account is (电商平台 / 平台收付通 → `'ecommerce'`; 普通服务商 → `'partner'`).
+   * It selects the endpoint family of refunds (and of profit sharing); there is no fallback from one family to the
+   * other. Required: the module does not start without it (optional in the type only so that option objects built
+   * before it existed still compile; they fail at boot with a message saying which value to choose).
+   */
+  product?: WechatPayProduct;
   /** Service provider merchant id (服务商商户号). */
   spMchid: string;
   /** Service provider AppID bound to spMchid. */

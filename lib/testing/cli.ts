@@ -53,6 +53,9 @@ const USAGE = `Usage: wechatpay-partner-simulator [options]
   --refund-delay-ms <n>         how long refunds stay PROCESSING in auto mode (default 2000)
   --fee-rate <x>                fee rate written in bills (default 0.006 = 0.60%)
   --bill-ready-hour <h>         Beijing hour of the next day from which a day's bill exists (default 10)
+  --product <p>                 partner | ecommerce: the provider's WeChat Pay product (default partner); set the
+                                module's product option (WECHATPAY_PRODUCT) to the same value
+  --advance-refund-permission   ecommerce: the platform may advance refunds (REFUND_SOURCE_PARTNER_ADVANCE)
   Encrypted sub-merchant fund-flow bills (wire details WeChat Pay does not document):
   --bill-key-encoding <e>       text | raw | base64: the RSA-OAEP plaintext of encrypt_key (default text)
   --bill-aad <text>             AES-GCM associated data of the files (default empty)
@@ -81,6 +84,8 @@ const FLAGS: Record<string, Flag> = {
   'refund-delay-ms': { kind: 'number' },
   'fee-rate': { kind: 'number' },
   'bill-ready-hour': { kind: 'number' },
+  product: { kind: 'string' },
+  'advance-refund-permission': { kind: 'boolean' },
   'bill-key-encoding': { kind: 'string' },
   'bill-aad': { kind: 'string' },
   'bill-tag-position': { kind: 'string' },
@@ -127,9 +132,10 @@ function writePrivateFile(file: string, content: string): void {
   renameSync(tmp, file);
 }
 
-function sandboxEnv(baseUrl: string, c: SimulatorCredentials): Record<string, string> {
+function sandboxEnv(baseUrl: string, c: SimulatorCredentials, product: 'ecommerce' | 'partner'): Record<string, string> {
   const sub = c.subMerchants.find((s) => s.authorized);
   return {
+    WECHATPAY_PRODUCT: product,
     WECHATPAY_BASE_URL: baseUrl,
     WECHATPAY_SP_MCHID: c.spMchid,
     WECHATPAY_SP_APPID: c.spAppid,
@@ -181,6 +187,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
   const signWith = oneOf('sign-with', args['sign-with'], ['publicKey', 'platformCertificate'] as const);
   const notificationMode = oneOf('notification-mode', args['notification-mode'], ['retry', 'once'] as const);
   const refundMode = oneOf('refund-mode', args['refund-mode'], ['auto', 'manual'] as const);
+  const product = oneOf('product', args.product, ['partner', 'ecommerce'] as const) ?? 'partner';
   const platformCount = oneOf('platform-certificates', args['platform-certificates'] === undefined ? undefined : String(args['platform-certificates']), ['1', '2'] as const);
   const encryptedBill = {
     keyEncoding: oneOf('bill-key-encoding', args['bill-key-encoding'], ['text', 'raw', 'base64'] as const),
@@ -208,6 +215,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     feeRate: args['fee-rate'] === undefined ? undefined : Number(args['fee-rate']),
     billReadyHour: args['bill-ready-hour'] === undefined ? undefined : Number(args['bill-ready-hour']),
     encryptedBill,
+    product,
+    ecommerce: { advanceRefundPermission: args['advance-refund-permission'] === true },
     logger: args.verbose === true ? err : undefined,
     onDelivery:
       args.verbose === true
@@ -233,7 +242,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
 
   // A public-key-only run shows no platform certificates; keep them in the file for later runs without the flag.
   const c = options.publicKeyOnly ? credentials : (simulator.credentials as SimulatorCredentials);
-  const env = sandboxEnv(simulator.baseUrl, c);
+  const env = sandboxEnv(simulator.baseUrl, c, product);
   writePrivateFile(credentialsFile, JSON.stringify({ baseUrl: simulator.baseUrl, env, credentials: c } satisfies SandboxFile, null, 2));
   writePrivateFile(envFile, toDotenv(env));
 
@@ -241,7 +250,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
   out(`Credentials ${existing ? 'reused from' : 'written to'} ${credentialsFile} (mode 0600: private keys and the APIv3 key; keep it out of git)`);
   out('');
   out('Configure your app with:');
-  for (const name of ['WECHATPAY_BASE_URL', 'WECHATPAY_SP_MCHID', 'WECHATPAY_SP_APPID', 'WECHATPAY_SERIAL_NO', 'WECHATPAY_PUBLIC_KEY_ID', 'WECHATPAY_SUB_MCHID', 'WECHATPAY_SUB_APPID']) {
+  for (const name of ['WECHATPAY_PRODUCT', 'WECHATPAY_BASE_URL', 'WECHATPAY_SP_MCHID', 'WECHATPAY_SP_APPID', 'WECHATPAY_SERIAL_NO', 'WECHATPAY_PUBLIC_KEY_ID', 'WECHATPAY_SUB_MCHID', 'WECHATPAY_SUB_APPID']) {
     if (env[name] !== undefined) out(`  ${name}=${env[name]}`);
   }
   out(`  WECHATPAY_PRIVATE_KEY, WECHATPAY_MERCHANT_CERTIFICATE, WECHATPAY_API_V3_KEY, WECHATPAY_PUBLIC_KEY: from "env" in ${credentialsFile}`);

@@ -4,6 +4,8 @@
  */
 export { WechatPaySimulator } from './simulator';
 export type { SimulatorOptions, SimulatorRequestRecord, SimulatorNotifications, SimulatorState } from './simulator';
+export type { SimulatorEcommerceOptions, SimulatorMediaOptions } from './simulator-options';
+export type { SimulatedMedia } from './books/media.book';
 export {
   defaultSimulatorCredentials,
   generateSimulatorCredentials,
@@ -13,7 +15,15 @@ export {
 } from './simulator-credentials';
 export type { SimulatorCredentials, SimulatorPlatformCertificate, SimulatorSubMerchant, GenerateCredentialsOptions } from './simulator-credentials';
 export type { SimulatedOrder, SimulatedTradeState, SimulatorPayOptions, OrderBookState } from './simulator-orders';
-export type { SimulatedAbnormalRefundApplication, SimulatedRefund, SimulatedRefundStatus, SimulatedRefundOutcome, CompleteRefundOptions } from './simulator-refunds';
+export type {
+  SimulatedAbnormalRefundApplication,
+  SimulatedRefund,
+  SimulatedRefundStatus,
+  SimulatedRefundOutcome,
+  SimulatedReturnAdvance,
+  SimulatedReturnAdvanceResult,
+  CompleteRefundOptions,
+} from './simulator-refunds';
 export type {
   SimulatorBillApplication,
   SimulatorTradeBillFilter,

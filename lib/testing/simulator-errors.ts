@@ -66,6 +66,7 @@ export const SIMULATOR_ERRORS = {
     message: '请求重入时，参数与首次请求时不一致 (out_refund_no reused with different parameters)',
     verified: false,
   },
+  REFUND_COUNT_EXCEEDED: { status: 400, code: 'INVALID_REQUEST', internalCode: 268435464, message: '部分退款次数超过限制 (at most 50 partial refunds per order)', verified: false },
   // Abnormal refund application (POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund). The docs name
   // no error codes for these cases: every status/code below is an UNVERIFIED choice.
   ABNORMAL_REFUND_NOT_EXISTS: {
@@ -116,6 +117,36 @@ export const SIMULATOR_ERRORS = {
     message: '模拟器不支持SM4_GCM (the simulator cannot encrypt bills with SM4_GCM: Node.js has no SM4-GCM cipher; apply with AEAD_AES_256_GCM)',
     verified: false,
   },
+  // 平台收付通 (ecommerce spec §0.2, §2). The product-gating texts are WeChat's for profit sharing ("非电商商户暂不支持调用此API");
+  // the refund one, and every status/code label here, are UNVERIFIED choices.
+  PRODUCT_NOT_ECOMMERCE: {
+    status: 403,
+    code: 'NO_AUTH',
+    internalCode: 268443701,
+    message: '非电商商户暂不支持调用此API (the provider is not a 平台收付通 platform: use the partner endpoints, or start the simulator with product: ecommerce)',
+    verified: false,
+  },
+  PRODUCT_IS_ECOMMERCE: {
+    status: 403,
+    code: 'NO_AUTH',
+    internalCode: 268443701,
+    message: '电商商户不允许调用非电商退款API (a 平台收付通 platform refunds with /v3/ecommerce/refunds/apply)',
+    verified: false,
+  },
+  ADVANCE_NOT_PERMITTED: {
+    status: 403,
+    code: 'NO_AUTH',
+    internalCode: 268443701,
+    message: '无垫付退款权限 (the platform has no 垫付退款 permission: refund_account REFUND_SOURCE_PARTNER_ADVANCE is refused)',
+    verified: false,
+  },
+  REFUND_ID_NOT_EXISTS: { status: 404, code: 'RESOURCE_NOT_EXISTS', internalCode: 268512771, message: '退款单不存在 (no refund with this refund_id for this sub_mchid)', verified: false },
+  NOT_ADVANCE_REFUND: { status: 400, code: 'INVALID_REQUEST', internalCode: 268447914, message: '非垫付退款单，无需回补 (only a refund with refund_account REFUND_SOURCE_PARTNER_ADVANCE can be returned)', verified: false },
+  ADVANCE_REFUND_NOT_SUCCESS: { status: 400, code: 'INVALID_REQUEST', internalCode: 268447914, message: '退款未成功，暂不能回补 (the advance refund has not succeeded yet)', verified: false },
+  RETURN_ADVANCE_NOT_EXISTS: { status: 404, code: 'RESOURCE_NOT_EXISTS', internalCode: 268512771, message: '垫付回补记录不存在 (no return-advance was requested for this refund)', verified: false },
+  // Media upload (ecommerce spec §4); every status/code label is an UNVERIFIED choice.
+  MULTIPART_INVALID: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: '请求体不是合法的multipart/form-data (a meta part and a file part are expected)', verified: false },
+  MEDIA_SHA256_MISMATCH: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: '文件sha256与meta不一致 (meta.sha256 is not the SHA-256 of the file part)', verified: false },
 } as const satisfies Record<string, SimulatorErrorDefinition>;
 
 /** Name of an entry of `SIMULATOR_ERRORS`. */

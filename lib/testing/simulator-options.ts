@@ -9,6 +9,7 @@ import type { SimulatorEncryptedBillOptions } from './simulator-bills';
 import type { OrderBookState } from './simulator-orders';
 import type { SimulatedRefund } from './simulator-refunds';
 import type { SimulatorSignWith } from './simulator-signing';
+import type { SimulatedMedia } from './books/media.book';
 
 /** Options of `WechatPaySimulator.start()`. */
 export interface SimulatorOptions {
@@ -75,12 +76,57 @@ export interface SimulatorOptions {
    * end, one file.
    */
   encryptedBill?: SimulatorEncryptedBillOptions;
+  /**
+   * The WeChat Pay product of the simulated provider account: `'partner'` (普通服务商, the default, so that a
+   * module configured by `moduleOptions()` refunds with `/v3/refund/domestic/refunds`) or `'ecommerce'` (电商平台 /
+   * 平台收付通: `/v3/ecommerce/refunds/...`). Each product's endpoints refuse the other (403 NO_AUTH with WeChat's
+   * "非电商商户暂不支持调用此API"), and `moduleOptions()` sets the module's `product` to match.
+   */
+  product?: 'ecommerce' | 'partner';
+  /** The 平台收付通 details, several of them UNVERIFIED (ecommerce spec §2, §11). */
+  ecommerce?: SimulatorEcommerceOptions;
+  /** Media uploads (ecommerce spec §4.2: the sources disagree on the limits). */
+  media?: SimulatorMediaOptions;
+}
+
+/** Options of the simulated 平台收付通 refunds. */
+export interface SimulatorEcommerceOptions {
+  /**
+   * The platform has the 垫付退款 permission and a designated advance account: a refund with `refund_account`
+   * REFUND_SOURCE_PARTNER_ADVANCE is advanced by the platform. Without it such a refund is refused with 403 NO_AUTH
+   * [UNVERIFIED code]. Default false.
+   */
+  advanceRefundPermission?: boolean;
+  /**
+   * `result` of a return-advance (垫付回补): `FAILED` models a 二级商户 whose balance is short, `PROCESSING` one that
+   * ends with `sim.completeReturnAdvance()`. Default SUCCESS.
+   */
+  returnAdvanceResult?: 'SUCCESS' | 'FAILED' | 'PROCESSING';
+  /**
+   * What `/v3/refund/domestic/refunds` does for a 平台收付通 provider: no source says whether WeChat rejects it
+   * [UNVERIFIED]; 'reject' (default) answers 403 NO_AUTH so that a client on the wrong family is caught.
+   */
+  domesticRefunds?: 'reject' | 'allow';
+  /** How the closed status is spelled in queries and notifications: the SDK says CLOSED, OpenAPI and WxJava CLOSE. Default CLOSED. */
+  closedStatus?: 'CLOSED' | 'CLOSE';
+  /** Refunds one order may have. Default 50 (create-refund page, 2024‑11‑04). */
+  maxRefundsPerOrder?: number;
+}
+
+/** Options of the simulated media uploads. */
+export interface SimulatorMediaOptions {
+  /** Default 5 MB (the 平台收付通 upload page; other pages say 2 MB). The request body cap `maxBodyBytes` applies first. */
+  maxImageBytes?: number;
+  /** Default 5 MB [3P, UNVERIFIED]. */
+  maxVideoBytes?: number;
 }
 
 /** Orders and refunds as JSON, for `--state-file`. */
 export interface SimulatorState extends OrderBookState {
   /** Absent in files written before refunds existed. */
   refunds?: SimulatedRefund[];
+  /** Uploaded media records; absent in files written before media uploads existed. */
+  media?: SimulatedMedia[];
 }
 
 /** Rejects option values the simulator cannot honour, all at once. */
@@ -102,6 +148,21 @@ export function checkOptions(o: SimulatorOptions): void {
       if (e.maxPartBytes !== undefined && !(Number.isInteger(e.maxPartBytes) && e.maxPartBytes >= 1)) problems.push('encryptedBill.maxPartBytes must be an integer >= 1');
       if (e.splitAt !== undefined && e.splitAt !== 'line' && e.splitAt !== 'byte') problems.push("encryptedBill.splitAt must be 'line' or 'byte'");
     }
+  }
+  if (o.product !== undefined && o.product !== 'ecommerce' && o.product !== 'partner') problems.push("product must be 'ecommerce' or 'partner'");
+  const c = o.ecommerce;
+  if (c !== undefined) {
+    if (typeof c !== 'object' || c === null) problems.push('ecommerce must be an object');
+    else {
+      if (c.returnAdvanceResult !== undefined && !['SUCCESS', 'FAILED', 'PROCESSING'].includes(c.returnAdvanceResult)) problems.push("ecommerce.returnAdvanceResult must be 'SUCCESS', 'FAILED' or 'PROCESSING'");
+      if (c.domesticRefunds !== undefined && c.domesticRefunds !== 'reject' && c.domesticRefunds !== 'allow') problems.push("ecommerce.domesticRefunds must be 'reject' or 'allow'");
+      if (c.closedStatus !== undefined && c.closedStatus !== 'CLOSED' && c.closedStatus !== 'CLOSE') problems.push("ecommerce.closedStatus must be 'CLOSED' or 'CLOSE'");
+      if (c.maxRefundsPerOrder !== undefined && !(Number.isInteger(c.maxRefundsPerOrder) && c.maxRefundsPerOrder >= 1)) problems.push('ecommerce.maxRefundsPerOrder must be an integer >= 1');
+    }
+  }
+  for (const k of ['maxImageBytes', 'maxVideoBytes'] as const) {
+    const v = o.media?.[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) problems.push(`media.${k} must be an integer >= 1`);
   }
   if (problems.length) throw new Error(`Invalid simulator options: ${problems.join('; ')}`);
 }

@@ -54,10 +54,38 @@ export interface SimulatedRefund {
   userReceivedAccount: string;
   /** The latest abnormal refund application, if any. */
   abnormalRefund?: SimulatedAbnormalRefundApplication;
+  /** `ecommerce` for a refund made with `/v3/ecommerce/refunds/apply` (平台收付通); absent for partner refunds. */
+  family?: 'ecommerce';
+  /** Ecommerce: where the money came from, `REFUND_SOURCE_SUB_MERCHANT` or `REFUND_SOURCE_PARTNER_ADVANCE`. */
+  refundAccount?: 'REFUND_SOURCE_SUB_MERCHANT' | 'REFUND_SOURCE_PARTNER_ADVANCE';
+  /** Ecommerce: the 垫付回补 (return-advance) of an advance refund, once requested. */
+  returnAdvance?: SimulatedReturnAdvance;
   /** ms: when the refund was accepted (its bill day). */
   createdAt: number;
   /** ms: when it reached its final status. */
   completedAt?: number;
+}
+
+/** `result` of a return-advance. */
+export type SimulatedReturnAdvanceResult = 'SUCCESS' | 'FAILED' | 'PROCESSING';
+
+/** A 垫付回补: the advanced money moving back from the 二级商户 to the platform. */
+export interface SimulatedReturnAdvance {
+  advanceReturnId: string;
+  amount: number;
+  result: SimulatedReturnAdvanceResult;
+  /** ms */
+  requestedAt: number;
+  /** ms: when it reached SUCCESS. */
+  succeededAt?: number;
+}
+
+/** What only an ecommerce refund adds when it is accepted. */
+export interface AcceptRefundOptions {
+  family?: 'ecommerce';
+  refundAccount?: SimulatedRefund['refundAccount'];
+  /** Refunds an order may have at most (ecommerce: 50 partial refunds). Default: no limit. */
+  maxRefundsPerOrder?: number;
 }
 
 /** Options of `sim.completeRefund()`. */
@@ -80,6 +108,8 @@ export interface RefundBookContext {
   closed(): boolean;
   /** A refund reached a final status: notify, save state. */
   completed(refund: SimulatedRefund, order: SimulatedOrder | undefined): void;
+  /** How ecommerce refunds spell the closed status in notifications and queries. Default `CLOSED`. */
+  closedSpelling?: 'CLOSED' | 'CLOSE';
 }
 
 const YEAR_MS = 365 * 86_400_000;
@@ -96,13 +126,21 @@ export class SimulatorRefundBook {
 
   /** POST /v3/refund/domestic/refunds; the body was validated already. */
   create(body: Record<string, unknown>): Record<string, unknown> {
+    return this.refundJson(this.accept(body));
+  }
+
+  /**
+   * Accepts a refund with WeChat's rules shared by both families (paid order, matching total, within a year, sum at
+   * most the total, re-entry on out_refund_no with identical parameters); the body was validated already.
+   */
+  accept(body: Record<string, unknown>, options: AcceptRefundOptions = {}): SimulatedRefund {
     const subMchid = body.sub_mchid as string;
     const outRefundNo = body.out_refund_no as string;
     this.ctx.orders.checkSubMerchant(subMchid);
     const existing = this.refunds.get(orderKey(subMchid, outRefundNo));
     if (existing) {
       if (!jsonEqual(existing.request, body)) throw new SimulatorHttpError(SIMULATOR_ERRORS.REFUND_REENTRY_MISMATCH);
-      return this.refundJson(existing);
+      return existing;
     }
     const order = this.ctx.orders.lookup(subMchid, { outTradeNo: body.out_trade_no as string | undefined, transactionId: body.transaction_id as string | undefined });
     if (!order) throw new SimulatorHttpError(SIMULATOR_ERRORS.REFUND_ORDER_NOT_EXISTS);
@@ -119,6 +157,10 @@ export class SimulatorRefundBook {
     const now = this.ctx.clock();
     const paidAt = parseRfc3339(order.successTime ?? '')?.getTime() ?? now;
     if (now - paidAt > YEAR_MS) throw new SimulatorHttpError(SIMULATOR_ERRORS.REFUND_EXPIRED);
+    const max = options.maxRefundsPerOrder;
+    if (max !== undefined && this.list().filter((r) => r.subMchid === order.subMchid && r.outTradeNo === order.outTradeNo).length >= max) {
+      throw new SimulatorHttpError(SIMULATOR_ERRORS.REFUND_COUNT_EXCEEDED, `${SIMULATOR_ERRORS.REFUND_COUNT_EXCEEDED.message}: at most ${max}`);
+    }
     const refundable = order.amount.total - this.refundedAmount(order);
     if (amount.refund > refundable) {
       throw new SimulatorHttpError(SIMULATOR_ERRORS.REFUND_EXCEEDS, `${SIMULATOR_ERRORS.REFUND_EXCEEDS.message}: ${refundable} fen left`);
@@ -139,12 +181,14 @@ export class SimulatorRefundBook {
       channel: 'ORIGINAL',
       userReceivedAccount: RECEIVED_ACCOUNT,
       createdAt: now,
+      ...(options.family ? { family: options.family } : {}),
+      ...(options.refundAccount ? { refundAccount: options.refundAccount } : {}),
     };
     this.refunds.set(orderKey(subMchid, outRefundNo), refund);
     this.ids.add(refund.refundId);
     order.tradeState = 'REFUND';
     if (this.ctx.mode === 'auto') this.scheduleCompletion(refund);
-    return this.refundJson(refund);
+    return refund;
   }
 
   /** GET /v3/refund/domestic/refunds/{out_refund_no}?sub_mchid= */
@@ -162,6 +206,11 @@ export class SimulatorRefundBook {
    * [UNVERIFIED: WeChat's re-entry behaviour for this endpoint is not documented].
    */
   applyAbnormal(refundId: string, subMchid: string, outRefundNo: string, application: Omit<SimulatedAbnormalRefundApplication, 'appliedAt'>): Record<string, unknown> {
+    return this.refundJson(this.reapply(refundId, subMchid, outRefundNo, application));
+  }
+
+  /** The state change of an abnormal refund application, for both families (see `applyAbnormal()`). */
+  reapply(refundId: string, subMchid: string, outRefundNo: string, application: Omit<SimulatedAbnormalRefundApplication, 'appliedAt'>): SimulatedRefund {
     this.ctx.orders.checkSubMerchant(subMchid);
     const refund = this.list().find((r) => r.refundId === refundId);
     if (!refund || refund.subMchid !== subMchid || refund.outRefundNo !== outRefundNo) throw new SimulatorHttpError(SIMULATOR_ERRORS.ABNORMAL_REFUND_NOT_EXISTS);
@@ -170,7 +219,7 @@ export class SimulatorRefundBook {
       const same =
         previous !== undefined &&
         (['type', 'bankType', 'bankAccount', 'realName'] as const).every((k) => previous[k] === application[k]);
-      if (same) return this.refundJson(refund);
+      if (same) return refund;
       throw new SimulatorHttpError(SIMULATOR_ERRORS.REFUND_NOT_ABNORMAL, `${SIMULATOR_ERRORS.REFUND_NOT_ABNORMAL.message}: the refund is ${refund.status}`);
     }
     refund.abnormalRefund = { ...application, appliedAt: this.ctx.clock() };
@@ -185,7 +234,7 @@ export class SimulatorRefundBook {
       refund.userReceivedAccount = '商户结算银行账户';
     }
     if (this.ctx.mode === 'auto') this.scheduleCompletion(refund);
-    return this.refundJson(refund);
+    return refund;
   }
 
   /** Finds a refund: by sub_mchid when given, else the only refund with this out_refund_no. */
@@ -257,10 +306,12 @@ export class SimulatorRefundBook {
       out_trade_no: r.outTradeNo,
       refund_id: r.refundId,
       out_refund_no: r.outRefundNo,
-      refund_status: r.status,
+      refund_status: r.family === 'ecommerce' && r.status === 'CLOSED' ? (this.ctx.closedSpelling ?? 'CLOSED') : r.status,
       ...(r.status === 'SUCCESS' && r.completedAt !== undefined ? { success_time: formatBeijingRfc3339(new Date(r.completedAt)) } : {}),
       user_received_account: r.userReceivedAccount,
       amount: { total: r.amount.total, refund: r.amount.refund, payer_total: r.amount.payerTotal, payer_refund: r.amount.refund },
+      // 平台收付通 refund notifications add where the money came from (ecommerce spec §2.6).
+      ...(r.refundAccount ? { refund_account: r.refundAccount } : {}),
     };
   }
 

@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthorizationParams } from '../core/crypto/request-signer';
 import { pathMatcher, pathParamNames, type PathMatcher, type WechatPayEndpoint } from '../core/http/endpoint';
 import type { SimulatorCredentials } from './simulator-credentials';
+import type { SimulatorMultipart } from './simulator-multipart';
 import { SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
 import type { SimulatorKeyring, SimulatorSignWith } from './simulator-signing';
 
@@ -33,9 +34,11 @@ export interface SimulatorRequestContext {
   /** Path parameters by placeholder name, percent-decoded. */
   params: Readonly<Record<string, string>>;
   query: URLSearchParams;
-  /** The JSON object of a request with a body (POST); `{}` otherwise. */
+  /** The JSON object of a request with a body (POST); `{}` otherwise, and for a multipart route. */
   body: Record<string, unknown>;
   headers: IncomingHttpHeaders;
+  /** The parts of a multipart route's body. */
+  multipart?: SimulatorMultipart;
 }
 
 /** One API route: the descriptor the client calls, and what the simulator does with it. */
@@ -47,6 +50,11 @@ export interface SimulatorRoute {
    * applied (spec §7.3).
    */
   checksMchidItself?: boolean;
+  /**
+   * The body is `multipart/form-data` whose `meta` part is what the request signature covers (the media uploads,
+   * ecommerce spec §4.1), not JSON: a signature over the whole body fails with SIGN_ERROR, as at WeChat Pay.
+   */
+  multipart?: boolean;
   /** Runs the call; throws `SimulatorHttpError` for an error answer. */
   handle(ctx: SimulatorRequestContext): ApiAnswer;
 }

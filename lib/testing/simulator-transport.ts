@@ -21,6 +21,7 @@ import {
   toolingJson,
   type ToolingRouteTable,
 } from './simulator-routes';
+import { readMultipartRequest } from './simulator-multipart';
 import { corruptSignature, requestId, signMessageHeaders, type SimulatorKeyring, type SimulatorSignWith } from './simulator-signing';
 
 /** One request the simulator received. */
@@ -158,14 +159,17 @@ export class SimulatorTransport {
       if (body === undefined) throw new SimulatorHttpError(SIMULATOR_ERRORS.BODY_TOO_LARGE);
       const found = this.options.routes.find(method, pathname);
       if (!found) throw new SimulatorHttpError(SIMULATOR_ERRORS.NOT_FOUND, `${SIMULATOR_ERRORS.NOT_FOUND.message}: ${method} ${pathname}`);
-      const auth = this.options.authenticator.authenticate({ method, url, headers: req.headers, body });
+      const upload = found.route.multipart ? readMultipartRequest(req.headers['content-type'], body) : undefined;
+      const auth = this.options.authenticator.authenticate({ method, url, headers: req.headers, body: upload?.signed ?? body });
+      if (upload?.error) throw upload.error;
+      const multipart = upload?.multipart;
       const query = new URL(url, 'http://simulator').searchParams;
-      const parsed = method === 'POST' ? parseJsonObject(body) : undefined;
+      const parsed = method === 'POST' && !multipart ? parseJsonObject(body) : undefined;
       if (!found.route.checksMchidItself) {
         const claimed = parsed ? parsed.sp_mchid : (query.get('sp_mchid') ?? undefined);
         checkMchidConsistency(auth.mchid, this.options.spMchid, typeof claimed === 'string' ? claimed : undefined);
       }
-      const answer = found.route.handle({ auth, params: found.params, query, body: parsed ?? {}, headers: req.headers });
+      const answer = found.route.handle({ auth, params: found.params, query, body: parsed ?? {}, headers: req.headers, multipart });
       if (method === 'POST') this.options.changed();
       return answer;
     } catch (err) {

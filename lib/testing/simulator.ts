@@ -11,6 +11,8 @@ import type { WechatPartnerPayModuleOptions } from '../interfaces/wechat-partner
 import type { FundFlowBillWriterRow, TradeBillWriterRow } from './bill-writer';
 import { BillsBook } from './books/bills.book';
 import { CertificatesBook } from './books/certificates.book';
+import { EcommerceRefundsBook } from './books/ecommerce-refunds.book';
+import { MediaBook, type SimulatedMedia } from './books/media.book';
 import { OrdersBook } from './books/orders.book';
 import { RefundsBook } from './books/refunds.book';
 import { buildNotificationBody, buildSignedNotification, type SignedNotification } from './notification-factory';
@@ -63,6 +65,8 @@ export class WechatPaySimulator {
   private readonly refundsBook: RefundsBook;
   private readonly billsBook: BillsBook;
   private readonly certificatesBook: CertificatesBook;
+  private readonly ecommerceRefundsBook: EcommerceRefundsBook;
+  private readonly mediaBook: MediaBook;
   /** Every book, in the order their state is exported and imported. */
   private readonly books: readonly SimulatorBook[];
   private readonly notifier: SimulatorNotifier;
@@ -111,7 +115,13 @@ export class WechatPaySimulator {
       closed: () => this.closing !== undefined,
     };
     this.orderBook = new OrdersBook(ctx, { strictOutTradeNoScope: !!options.strictOutTradeNoScope });
-    this.refundsBook = new RefundsBook(ctx, this.orderBook, { mode: options.refundMode ?? 'auto', delayMs: options.refundDelayMs ?? 50 });
+    this.refundsBook = new RefundsBook(ctx, this.orderBook, {
+      mode: options.refundMode ?? 'auto',
+      delayMs: options.refundDelayMs ?? 50,
+      product: options.product ?? 'partner',
+      domesticRefunds: options.ecommerce?.domesticRefunds ?? 'reject',
+      closedSpelling: options.ecommerce?.closedStatus ?? 'CLOSED',
+    });
     this.billsBook = new BillsBook(ctx, this.orderBook, this.refundsBook, merchantCert.publicKey, {
       feeRate: options.feeRate ?? 0.006,
       bom: options.billBom ?? true,
@@ -126,7 +136,16 @@ export class WechatPaySimulator {
       },
     });
     this.certificatesBook = new CertificatesBook(ctx, !!options.publicKeyOnly, options.certificateSwitchDelayMs);
-    this.books = [this.orderBook, this.refundsBook, this.billsBook, this.certificatesBook];
+    const e = options.ecommerce ?? {};
+    this.ecommerceRefundsBook = new EcommerceRefundsBook(ctx, this.orderBook, this.refundsBook.state, {
+      product: options.product ?? 'partner',
+      advanceRefundPermission: e.advanceRefundPermission === true,
+      returnAdvanceResult: e.returnAdvanceResult ?? 'SUCCESS',
+      closedStatus: e.closedStatus ?? 'CLOSED',
+      maxRefundsPerOrder: e.maxRefundsPerOrder ?? 50,
+    });
+    this.mediaBook = new MediaBook(ctx, { maxImageBytes: options.media?.maxImageBytes ?? 5 * 1024 * 1024, maxVideoBytes: options.media?.maxVideoBytes ?? 5 * 1024 * 1024 });
+    this.books = [this.orderBook, this.refundsBook, this.billsBook, this.certificatesBook, this.ecommerceRefundsBook, this.mediaBook];
     this.transport = new SimulatorTransport({
       routes: new SimulatorRouteTable(this.books.flatMap((b) => b.routes())),
       tooling: new ToolingRouteTable([...this.ownTooling(), ...this.books.flatMap((b) => b.tooling?.() ?? [])]),
@@ -197,6 +216,7 @@ export class WechatPaySimulator {
   moduleOptions(overrides: Partial<WechatPartnerPayModuleOptions> = {}): WechatPartnerPayModuleOptions {
     const c = this.creds;
     return {
+      product: this.options.product ?? 'partner',
       baseUrl: this.url,
       spMchid: c.spMchid,
       spAppid: c.spAppid,
@@ -317,6 +337,19 @@ export class WechatPaySimulator {
    */
   completeRefund(outRefundNo: string, options: CompleteRefundOptions = {}): SimulatedRefund {
     return structuredClone(this.refundsBook.state.complete(outRefundNo, options));
+  }
+
+  /**
+   * Ends a PROCESSING return-advance (垫付回补, with `ecommerce.returnAdvanceResult: 'PROCESSING'`) as SUCCESS or
+   * FAILED; returns the ReturnAdvance JSON the query answers from then on.
+   */
+  completeReturnAdvance(refundId: string, result: 'SUCCESS' | 'FAILED'): Record<string, unknown> {
+    return this.ecommerceRefundsBook.completeReturnAdvance(refundId, result);
+  }
+
+  /** A copy of an uploaded file's record (not its bytes), if the `media_id` is known. */
+  getMedia(mediaId: string): SimulatedMedia | undefined {
+    return this.mediaBook.get(mediaId);
   }
 
   /** The rows the trade bill of a Beijing day would have (for assertions), amounts in fen (fee in 1/100000 yuan). */

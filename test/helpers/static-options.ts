@@ -7,6 +7,7 @@ const platform = generateKeyPairSync('rsa', { modulusLength: 2048 });
 /** Valid module options that need no network (public key mode), for registration tests. */
 export function staticOptions(overrides: Partial<WechatPartnerPayModuleOptions> = {}): WechatPartnerPayModuleOptions {
   return {
+    product: 'partner',
     spMchid: '1230000109',
     spAppid: 'wx8888888888888888',
     merchantSerialNo: '1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C',

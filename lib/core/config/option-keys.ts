@@ -16,6 +16,7 @@ import type {
 const TOP: Record<keyof WechatPartnerPayModuleOptions, true> = {
   spMchid: true,
   spAppid: true,
+  product: true,
   merchantSerialNo: true,
   privateKey: true,
   merchantCertificate: true,

@@ -25,6 +25,7 @@ function certificate(key: typeof merchant, serialHex = '3775B6A45ACD588826D15E58
 function options(overrides: Record<string, unknown> = {}): WechatPartnerPayModuleOptions {
   return {
     spMchid: '1230000109',
+    product: 'partner',
     spAppid: 'wx8888888888888888',
     merchantSerialNo: '1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C',
     privateKey: pkcs8(merchant.privateKey),

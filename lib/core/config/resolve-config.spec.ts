@@ -9,6 +9,7 @@ const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 function validOptions(overrides: Partial<WechatPartnerPayModuleOptions> = {}): WechatPartnerPayModuleOptions {
   return {
+    product: 'partner',
     spMchid: '1230000109',
     spAppid: 'wx8888888888888888',
     merchantSerialNo: '1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C',

@@ -9,6 +9,7 @@ import { unknownOptionProblems } from './option-keys';
 import type {
   NotificationDedupeStore,
   WechatPartnerPayModuleOptions,
+  WechatPayProduct,
 } from '../../interfaces';
 
 /** Default API host. */
@@ -20,6 +21,8 @@ export const DEFAULT_BACKUP_BASE_URL = 'https://api2.mch.weixin.qq.com';
 export interface ResolvedWechatPayConfig {
   /** Settings that work but deserve a word at boot; the module logs them once. */
   warnings: readonly string[];
+  /** The provider's WeChat Pay product: selects the refund (and profit-sharing) endpoint family. */
+  product: WechatPayProduct;
   spMchid: string;
   spAppid: string;
   merchantSerialNo: string;
@@ -164,6 +167,12 @@ function bootCheck(problems: string[], v: unknown, spMchid: unknown): ResolvedWe
   return { subMchid: v.subMchid };
 }
 
+/** The boot message for a missing or unknown `product`: one line that says which value to choose. */
+function productProblem(v: unknown): string {
+  const got = v === undefined ? 'it is missing' : `got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 20)) : typeof v}`;
+  return `product is required: 'ecommerce' for an 电商平台 / 平台收付通 platform, 'partner' for an ordinary 普通服务商 (${got})`;
+}
+
 /**
  * Validates module options once at boot and normalises them. Throws one `WechatPayConfigError` listing every
  * problem; no key material ever appears in the text.
@@ -175,6 +184,7 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   /** Settings that work but deserve a word at boot (logged by the module). */
   const warnings: string[] = [];
 
+  if (o.product !== 'ecommerce' && o.product !== 'partner') problems.push(productProblem(o.product));
   if (typeof o.spMchid !== 'string' || !/^\d{1,32}$/.test(o.spMchid)) {
     problems.push('spMchid must be the service provider merchant id: 1–32 digits');
   }
@@ -363,6 +373,7 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
   if (problems.length) throw new WechatPayConfigError(problems);
   return {
     warnings,
+    product: o.product as WechatPayProduct,
     spMchid: o.spMchid,
     spAppid: o.spAppid,
     merchantSerialNo: merchantSerialNo!,

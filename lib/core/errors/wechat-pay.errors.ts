@@ -155,3 +155,24 @@ export class WechatPayNetworkError extends WechatPayError {
   /** Network failures may succeed when repeated with identical parameters. */
   readonly retryable = true;
 }
+
+/**
+ * A method of one product's endpoint family was called under the other `product` (e.g. `returnAdvance()` under
+ * `'partner'`); nothing was sent. WeChat Pay rejects such calls too ("非电商商户暂不支持调用此API").
+ */
+export class WechatPayProductMismatchError extends WechatPayError {
+  constructor(
+    /** The call, e.g. `refunds.returnAdvance`. */
+    public readonly call: string,
+    /** The product the call belongs to. */
+    public readonly requiredProduct: 'ecommerce' | 'partner',
+    /** The module's `product` option. */
+    public readonly configuredProduct: 'ecommerce' | 'partner',
+  ) {
+    super(
+      `${call} exists only for product '${requiredProduct}' (${requiredProduct === 'ecommerce' ? '电商平台 / 平台收付通' : '普通服务商'}), ` +
+        `but the module is configured with product '${configuredProduct}'; nothing was sent. ` +
+        `If the provider account really is ${requiredProduct === 'ecommerce' ? 'an ecommerce platform' : 'an ordinary service provider'}, set product: '${requiredProduct}'.`,
+    );
+  }
+}

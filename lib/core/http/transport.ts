@@ -16,6 +16,7 @@ import {
 } from '../errors/wechat-pay.errors';
 import { buildPath, type PathParams, type WechatPayEndpoint, type WechatPayMethod } from './endpoint';
 import { capErrorDetail, capText, errorFieldsOf, IdleTimeout, readCapped, retryAfterMs } from './bounded-io';
+import { buildMultipart, type WechatPayUpload } from './multipart';
 
 export type { WechatPayMethod } from './endpoint';
 
@@ -71,7 +72,8 @@ export interface HttpSendRequest {
   method: WechatPayMethod;
   url: string;
   headers: Record<string, string>;
-  body?: string;
+  /** JSON text, or the bytes of a multipart upload. */
+  body?: string | Buffer;
   /**
    * The transport asks for `'stream'` and reads the body itself, within its limits (size, deadline, idle time).
    * A sender that can only buffer may answer a Buffer; its size is checked after the fact.
@@ -131,7 +133,10 @@ interface PreparedRequest {
   target: string;
   /** The path as the caller gave it, for messages (never the query: it may hold ids the user does not want logged). */
   label: string;
+  /** The signed body: the JSON sent, or the `meta` part of an upload. */
   body: string;
+  /** A multipart upload: sent instead of `body`, which is only its signed `meta` part (ecommerce spec §4.1). */
+  multipart?: { bytes: Buffer; contentType: string };
   idempotent: boolean;
   serial?: string;
 }
@@ -202,17 +207,37 @@ export class WechatPayTransport {
   /** Sends a signed JSON request and returns the verified, parsed response. */
   async request<T>(options: WechatPayRequestOptions): Promise<WechatPayResponse<T>> {
     const prepared = this.prepare(options);
-    const res = await this.send(prepared, 'buffer');
+    return this.verified<T>(prepared, await this.send(prepared, 'buffer'), options.verify !== false);
+  }
+
+  /**
+   * Uploads a file to a declared endpoint as `multipart/form-data` (the media uploads): the signature covers the
+   * `meta` string only, which is sent unchanged as the first part; the answer is verified like any JSON answer.
+   */
+  async upload<T>(endpoint: WechatPayEndpoint<string>, upload: WechatPayUpload): Promise<WechatPayResponse<T>> {
+    const { body, contentType } = buildMultipart(upload);
+    const prepared: PreparedRequest = {
+      method: endpoint.method,
+      target: requestTarget(buildPath(endpoint.path, {})),
+      label: endpoint.path,
+      body: upload.meta,
+      multipart: { bytes: body, contentType },
+      idempotent: endpoint.idempotent,
+    };
+    return this.verified<T>(prepared, await this.send(prepared, 'buffer'), true);
+  }
+
+  private async verified<T>(prepared: PreparedRequest, res: HttpSendResponse, verify: boolean): Promise<WechatPayResponse<T>> {
     const rawBody = res.body as Buffer;
     // Nothing below (verification, parsing) runs on more than maxResponseBytes: send() stopped reading there.
-    if (options.verify !== false) {
+    if (verify) {
       try {
         await this.options.verifier.verify(res.headers, rawBody);
       } catch (e) {
         if (e instanceof WechatPaySignatureError) {
           throw new WechatPaySignatureError(
             e.reason,
-            `${options.method} ${prepared.label}: response signature check failed, treat the outcome as unknown and query: ${e.message}`,
+            `${prepared.method} ${prepared.label}: response signature check failed, treat the outcome as unknown and query: ${e.message}`,
           );
         }
         throw e;
@@ -224,7 +249,7 @@ export class WechatPayTransport {
       try {
         data = JSON.parse(rawBody.toString('utf8')) as T;
       } catch {
-        throw new WechatPayError(`${options.method} ${prepared.label}: WeChat Pay answered HTTP ${res.status} with a body that is not JSON`);
+        throw new WechatPayError(`${prepared.method} ${prepared.label}: WeChat Pay answered HTTP ${res.status} with a body that is not JSON`);
       }
     }
     return { status: res.status, data, rawBody, headers: res.headers, requestId: getHeader(res.headers, WECHATPAY_HEADERS.requestId) };
@@ -310,7 +335,7 @@ export class WechatPayTransport {
       : signer.authorization(req.method, req.target, req.body);
     const headers: Record<string, string> = {
       Accept: 'application/json',
-      'Content-Type': 'application/json',
+      'Content-Type': req.multipart?.contentType ?? 'application/json',
       'User-Agent': this.options.userAgent,
       Authorization: authorization,
     };
@@ -328,7 +353,7 @@ export class WechatPayTransport {
         method: req.method,
         url: base + req.target,
         headers,
-        body: req.body === '' ? undefined : req.body,
+        body: req.multipart?.bytes ?? (req.body === '' ? undefined : req.body),
         responseType: 'stream',
         timeoutMs: this.options.timeoutMs,
         signal: abort.signal,

@@ -1,8 +1,11 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class-validator';
 
-/** `refund_status` values of refund notifications. */
-export const REFUND_STATUSES = ['SUCCESS', 'CLOSED', 'ABNORMAL', 'PROCESSING'] as const;
+/**
+ * `refund_status` values of refund notifications. `CLOSE` is how WxJava's ecommerce notify javadoc and
+ * WeChat's OpenAPI enum spell `CLOSED`: accepted as the same state.
+ */
+export const REFUND_STATUSES = ['SUCCESS', 'CLOSED', 'CLOSE', 'ABNORMAL', 'PROCESSING'] as const;
 /** State of a partner refund. */
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
@@ -33,5 +36,10 @@ export class PartnerRefundResource {
   /** e.g. `招商银行信用卡0403`, `支付用户零钱`. */
   @IsOptional() @IsString() user_received_account?: string;
   @IsOptional() @IsString() fund_source?: string;
+  /**
+   * 平台收付通 refunds: where the money came from, `REFUND_SOURCE_SUB_MERCHANT` or `REFUND_SOURCE_PARTNER_ADVANCE`
+   * (the platform advanced it; see `WechatPayRefundsService.returnAdvance()`). Absent on partner refunds.
+   */
+  @IsOptional() @IsString() refund_account?: 'REFUND_SOURCE_SUB_MERCHANT' | 'REFUND_SOURCE_PARTNER_ADVANCE' | (string & NonNullable<unknown>);
   @ValidateNested() @Type(() => RefundResourceAmount) @IsNotEmpty() amount!: RefundResourceAmount;
 }

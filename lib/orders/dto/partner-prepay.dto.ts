@@ -10,7 +10,9 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   Min,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
 import { ByteLength } from '../../core/validation/byte-length';
@@ -79,9 +81,36 @@ export class PartnerH5SceneInfo extends PartnerSceneInfo {
   h5_info!: PartnerH5Info;
 }
 
-/** `settle_info`. */
+/** Largest `settle_info.subsidy_amount`: 5000 元 per order [3P WxJava `PartnerTransactionsRequest`; IMSITE partner jsapi]. */
+export const MAX_SUBSIDY_AMOUNT = 500_000;
+
+/** `subsidy_amount` counts only on a profit-sharing order, so it is refused without `profit_sharing: true`. */
+function RequiresProfitSharing(): PropertyDecorator {
+  return ValidateBy({
+    name: 'requiresProfitSharing',
+    validator: {
+      validate: (_value: unknown, args) => (args?.object as PartnerSettleInfo | undefined)?.profit_sharing === true,
+      defaultMessage: () => 'is allowed only with settle_info.profit_sharing: true (WeChat Pay applies a subsidy only to profit-sharing orders)',
+    },
+  });
+}
+
+/**
+ * `settle_info` of a prepay request, on every scene. `profit_sharing: true` keeps the paid funds frozen until they
+ * are split (or 180 days pass, for 平台收付通); an order placed without it cannot be split.
+ */
 export class PartnerSettleInfo {
   @IsOptional() @IsBoolean() profit_sharing?: boolean;
+  /**
+   * 补差 amount in fen (integer, at most 500000 = 5000 元), only with `profit_sharing: true`. Documented for
+   * 平台收付通 platforms; accepted here for both products, as no source says WeChat refuses it for a 普通服务商.
+   */
+  @IsOptional()
+  @IsInt({ message: 'settle_info.subsidy_amount must be an integer number of fen' })
+  @Min(0, { message: 'settle_info.subsidy_amount must not be negative' })
+  @Max(MAX_SUBSIDY_AMOUNT, { message: `settle_info.subsidy_amount must be at most ${MAX_SUBSIDY_AMOUNT} fen (5000 元)` })
+  @RequiresProfitSharing()
+  subsidy_amount?: number;
 }
 
 /** Fields common to every partner prepay request. `sp_mchid`, `sp_appid` and the default `notify_url` come from the module options. */

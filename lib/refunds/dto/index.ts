@@ -1,1 +1,2 @@
 export * from './partner-refund.dto';
+export * from './ecommerce-refund.dto';

@@ -89,7 +89,7 @@ function orderSchema(scene: OrderScene): Rule {
     goods_tag: str(1, 32),
     limit_pay: { type: 'array', items: { type: 'string', enum: ['no_balance', 'no_credit', 'no_debit', 'balance_only'] } },
     support_fapiao: { type: 'boolean' },
-    settle_info: { type: 'object', fields: { profit_sharing: { type: 'boolean' } } },
+    settle_info: { type: 'object', fields: { profit_sharing: { type: 'boolean' }, subsidy_amount: { type: 'integer', min: 0 } } },
     amount: AMOUNT,
     detail: DETAIL,
     scene_info: sceneInfo(scene === 'h5'),
@@ -123,6 +123,12 @@ export function validateOrderBody(scene: OrderScene, body: unknown): void {
     fail('/payer', payer, 'needs sp_openid or sub_openid', 'body', SIMULATOR_ERRORS.JSAPI_OPENID_REQUIRED);
   }
   if (payer?.sub_openid !== undefined && b.sub_appid === undefined) fail('/sub_appid', null, 'is required when payer.sub_openid is given');
+  const settle = b.settle_info as { profit_sharing?: boolean; subsidy_amount?: number } | undefined;
+  if (settle?.subsidy_amount !== undefined) {
+    // 5000 元 per order [3P WxJava]; only a profit-sharing order can carry a subsidy (ecommerce spec §1.2).
+    if (settle.subsidy_amount > 500_000) fail('/settle_info/subsidy_amount', settle.subsidy_amount, 'must be at most 500000 (5000 元)');
+    if (settle.profit_sharing !== true) fail('/settle_info/subsidy_amount', settle.subsidy_amount, 'is allowed only with settle_info.profit_sharing true');
+  }
 }
 
 /** Validates the close body `{sp_mchid, sub_mchid}`. */

@@ -7,7 +7,6 @@ import {
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import {
-  type PartnerRefund,
   type PartnerRefundResource,
   WechatPayApiError,
   WechatPayRefundsService,
@@ -81,7 +80,7 @@ export class ShopRefundsService {
     if (!this.repo.insertRefund({ out_refund_no, out_trade_no, amount: fen }))
       throw new ConflictException('another refund took that amount in the meantime');
     this.publish(out_trade_no);
-    let answer: PartnerRefund;
+    let answer: Awaited<ReturnType<WechatPayRefundsService['create']>>;
     try {
       answer = await this.refunds.create({
         sub_mchid: order.sub_mchid,
@@ -104,7 +103,10 @@ export class ShopRefundsService {
       }
       throw err;
     }
-    this.apply(out_refund_no, answer.status, answer.refund_id, answer.success_time);
+    // A partner refund answers with its status; an ecommerce one (product: 'ecommerce') is accepted without one yet:
+    // it stays PROCESSING until its notification (or a query) says more.
+    const status = 'status' in answer && answer.status ? answer.status : 'PROCESSING';
+    this.apply(out_refund_no, status, answer.refund_id, 'success_time' in answer ? answer.success_time : undefined);
     return this.view(out_trade_no);
   }
 
@@ -123,7 +125,7 @@ export class ShopRefundsService {
       r.amount.refund !== refund.amount
     )
       throw new BadRequestException('notification does not match the refund');
-    this.apply(r.out_refund_no, r.refund_status, r.refund_id, r.success_time);
+    this.apply(r.out_refund_no, r.refund_status === 'CLOSE' ? 'CLOSED' : r.refund_status, r.refund_id, r.success_time);
   }
 
   private apply(out_refund_no: string, status: RefundState, refund_id?: string, success_time?: string): void {
