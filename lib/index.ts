@@ -6,6 +6,7 @@ export type { ResolvedWechatPayConfig } from './core/config/resolve-config';
 export * from './core/http/wechat-pay.client';
 export * from './certificates';
 export * from './orders';
+export * from './combine-orders';
 export * from './bills';
 export * from './refunds';
 export * from './notifications';

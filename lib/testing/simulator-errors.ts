@@ -116,6 +116,28 @@ export const SIMULATOR_ERRORS = {
     message: '模拟器不支持SM4_GCM (the simulator cannot encrypt bills with SM4_GCM: Node.js has no SM4-GCM cipher; apply with AEAD_AES_256_GCM)',
     verified: false,
   },
+  // Combine orders (ecommerce spec §3).
+  COMBINE_CLOSE_MISMATCH: {
+    status: 400,
+    code: 'INVALID_REQUEST',
+    internalCode: 268447914,
+    message: '请求关单的子单信息与下单时的子单信息不一致 (close needs every sub-order of the combine order: same count, mchid, sub_mchid and out_trade_no)',
+    verified: true,
+  },
+  COMBINE_SETTLE_MISMATCH: {
+    status: 403,
+    code: 'OUT_TRADE_NO_USED',
+    internalCode: 268498688,
+    message: '重复下单且结算信息不一致 (combine_out_trade_no reused with another settle_info)',
+    verified: false,
+  },
+  COMBINE_SUB_ORDER_NO_USED: {
+    status: 403,
+    code: 'OUT_TRADE_NO_USED',
+    internalCode: 268498688,
+    message: '商户订单号重复 (a sub-order out_trade_no is already an order of this sub-merchant)',
+    verified: false,
+  },
 } as const satisfies Record<string, SimulatorErrorDefinition>;
 
 /** Name of an entry of `SIMULATOR_ERRORS`. */

@@ -6,6 +6,7 @@ import type { NotificationDelivery } from './simulator-notifier';
 import { parseCertificate } from '../core/crypto/keys';
 import { cloneCredentials, defaultSimulatorCredentials, type SimulatorCredentials, type SimulatorSubMerchant } from './simulator-credentials';
 import type { SimulatorEncryptedBillOptions } from './simulator-bills';
+import type { CombineBookState } from './simulator-combine-orders';
 import type { OrderBookState } from './simulator-orders';
 import type { SimulatedRefund } from './simulator-refunds';
 import type { SimulatorSignWith } from './simulator-signing';
@@ -70,10 +71,22 @@ export interface SimulatorOptions {
    * end, one file.
    */
   encryptedBill?: SimulatorEncryptedBillOptions;
+  /** Combine orders (合单支付): the limits that depend on the mode or that no source confirmed. */
+  combine?: SimulatorCombineOptions;
+}
+
+/** Combine order options of the simulator (ecommerce spec §3). */
+export interface SimulatorCombineOptions {
+  /** Most sub-orders per combine order. Default 50 (partner / 平台收付通); 10 mimics a direct merchant. */
+  maxSubOrders?: number;
+  /** Accepted `combine_out_trade_no` [UNVERIFIED: the pages disagree]. Default 2–32 of `[0-9A-Za-z_-|*@]`. */
+  outTradeNoPattern?: RegExp;
+  /** `resource.associated_data` of the combine notification [UNVERIFIED: the sample shows '']. Default `transaction`. */
+  notificationAssociatedData?: string;
 }
 
 /** Orders and refunds as JSON, for `--state-file`. */
-export interface SimulatorState extends OrderBookState {
+export interface SimulatorState extends OrderBookState, Partial<CombineBookState> {
   /** Absent in files written before refunds existed. */
   refunds?: SimulatedRefund[];
 }
@@ -95,6 +108,15 @@ export function checkOptions(o: SimulatorOptions): void {
       if (e.tagPosition !== undefined && e.tagPosition !== 'end' && e.tagPosition !== 'start') problems.push("encryptedBill.tagPosition must be 'end' or 'start'");
       if (e.maxPartBytes !== undefined && !(Number.isInteger(e.maxPartBytes) && e.maxPartBytes >= 1)) problems.push('encryptedBill.maxPartBytes must be an integer >= 1');
       if (e.splitAt !== undefined && e.splitAt !== 'line' && e.splitAt !== 'byte') problems.push("encryptedBill.splitAt must be 'line' or 'byte'");
+    }
+  }
+  const c = o.combine;
+  if (c !== undefined) {
+    if (typeof c !== 'object' || c === null) problems.push('combine must be an object');
+    else {
+      if (c.maxSubOrders !== undefined && !(Number.isInteger(c.maxSubOrders) && c.maxSubOrders >= 1)) problems.push('combine.maxSubOrders must be an integer >= 1');
+      if (c.outTradeNoPattern !== undefined && !(c.outTradeNoPattern instanceof RegExp)) problems.push('combine.outTradeNoPattern must be a RegExp');
+      if (c.notificationAssociatedData !== undefined && typeof c.notificationAssociatedData !== 'string') problems.push('combine.notificationAssociatedData must be a string');
     }
   }
   if (problems.length) throw new Error(`Invalid simulator options: ${problems.join('; ')}`);
