@@ -3,9 +3,13 @@ import {
   resolveWechatPayConfig,
   type WechatPartnerPayModuleOptions,
   WechatPayKeyStore,
+  PartnerTransactionResource,
   WechatPayNotificationService,
   WechatPayVerifier,
 } from '../lib';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { readResource } from '../lib/core/notify/resource-reader';
 import { buildSignedNotification, type SignedNotification } from '../lib/testing';
 import { comparePaired, opsPerSecondAsync, opsPerSecondSync, pairedLine } from './harness';
 
@@ -106,7 +110,21 @@ export async function main(): Promise<string[]> {
     () => opsPerSecondSync(() => f.rawPipeline(headers, raw), ms),
     21,
   );
-  return [pairedLine('notification parse() vs verify+decrypt+JSON.parse', r)];
+  // The fast path of resource validation against class-transformer + class-validator called directly.
+  const plain = JSON.parse(JSON.stringify(sampleTransaction(1))) as Record<string, unknown>;
+  const v = await comparePaired(
+    () => opsPerSecondSync(() => readResource(PartnerTransactionResource, plain), ms),
+    () =>
+      opsPerSecondSync(
+        () => validateSync(plainToInstance(PartnerTransactionResource, plain), { forbidUnknownValues: true }),
+        ms,
+      ),
+    21,
+  );
+  return [
+    pairedLine('notification parse() vs verify+decrypt+JSON.parse', r),
+    pairedLine('resource fast path vs plainToInstance+validateSync', v),
+  ];
 }
 
 if (require.main === module) {

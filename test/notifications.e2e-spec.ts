@@ -89,7 +89,7 @@ class NotifyController {
     this.effects.envelopes.push(envelope);
   }
 
-  // Parameters in another order than on the main route, and no exactly-once: the wrapper still fills them.
+  // Parameters in another order than on the main route, and no exactly-once: each still gets its own argument.
   @Post('notify-every-time')
   @WechatPayNotification({ eventTypes: ['TRANSACTION.SUCCESS'], dedupe: false })
   everyTime(

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { NotificationDedupeKeyFn } from '../notifications/wechat-pay-notification.service';
+import type { NotificationDedupeKeyFn, NotificationEventEntry } from '../core/notify/notification.types';
 import type { NotificationDedupeStore } from './notification-dedupe-store.interface';
 
 /** Verify with the static WeChat Pay public key (微信支付公钥), downloaded once from the merchant platform. */
@@ -143,4 +143,11 @@ export interface WechatPayNotificationOptions {
    * rewrites the path. Default true.
    */
   routeCheck?: boolean;
+  /**
+   * Your own notification kinds (e.g. combine payments, profit sharing, withdrawals), tried before the built-in
+   * ones; an entry named like a built-in one (`partner-transaction`, `partner-refund`) replaces it. A resource that
+   * no entry recognises is rejected with 400 `UNKNOWN_RESOURCE_SHAPE`. Routes get a kind only when they list it in
+   * `@WechatPayNotification({ resources })` (or when the entry has `acceptedByDefault`).
+   */
+  events?: NotificationEventEntry[];
 }

@@ -1,11 +1,9 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { ParsedWechatPayNotification } from '../core/notify/notification.types';
 import type { NOTIFICATION_REQUEST_KEY } from './notification.constants';
-import type { ParsedWechatPayNotification } from './wechat-pay-notification.service';
+import type { WechatPayNotificationRouteOptions } from './notification-route-options';
 
-/** Runs a handler exactly once for the notification of the current request; resolves to what Nest should reply. */
-export type NotificationRunner = (handler: () => unknown) => Promise<unknown>;
-
-/** What the notification guard reads from, and leaves on, an Express or Fastify request. */
+/** What the guard reads from, and leaves on, an Express or Fastify request. */
 export interface NotificationHttpRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Set by Nest when the app is created with `{ rawBody: true }` (Express and Fastify). */
@@ -15,11 +13,10 @@ export interface NotificationHttpRequest {
   [NOTIFICATION_REQUEST_KEY]?: NotificationRequestState;
 }
 
-/** What the guard leaves on the request of a notification route. */
+/** What the guard leaves on the request of a notification route, for the interceptor and the parameters. */
 export interface NotificationRequestState {
-  notification: ParsedWechatPayNotification;
-  /** Absent when the route has `dedupe: false`. */
-  run?: NotificationRunner;
+  notification: ParsedWechatPayNotification<object>;
+  route: WechatPayNotificationRouteOptions | undefined;
 }
 
 /** The HTTP request of a notification route. */

@@ -1,6 +1,4 @@
-/** Route metadata written by `@WechatPayNotification()`. */
+/** Route metadata written by `@WechatPayNotification()`: its `WechatPayNotificationRouteOptions`. */
 export const NOTIFICATION_ROUTE_OPTIONS = 'wechatpay:notification-route';
-/** Where the guard leaves the parsed notification (and its exactly-once runner) on the request object. */
+/** Where the guard leaves the parsed notification (and the route's options) on the request object. */
 export const NOTIFICATION_REQUEST_KEY = Symbol('wechatpay:notification');
-/** The only encryption algorithm of notification resources (spec §3.1). */
-export const NOTIFICATION_ALGORITHM = 'AEAD_AES_256_GCM';

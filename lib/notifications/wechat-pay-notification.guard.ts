@@ -3,8 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { getHeader } from '../core/crypto/headers';
 import { NOTIFICATION_REQUEST_KEY, NOTIFICATION_ROUTE_OPTIONS } from './notification.constants';
 import { type NotificationHttpRequest, notificationRequest } from './notification-http';
-import type { WechatPayNotificationRouteOptions } from './wechat-pay-notification.decorator';
-import { WechatPayNotificationError } from './wechat-pay-notification.errors';
+import type { WechatPayNotificationRouteOptions } from './notification-route-options';
+import { WechatPayNotificationError } from '../core/notify/notification.errors';
 import { WechatPayNotificationService } from './wechat-pay-notification.service';
 
 const RAW_BODY_HINT =
@@ -34,8 +34,9 @@ function rawBodyOf(req: NotificationHttpRequest, maxBytes: number): Buffer {
 }
 
 /**
- * Verifies, decrypts and validates the notification of a `@WechatPayNotification()` route and leaves it on the
- * request for `@NotificationResource()` / `@NotificationEnvelope()`, with the exactly-once runner of its handler.
+ * Verifies, decrypts and validates the notification of a `@WechatPayNotification()` route (its event types and
+ * resource kinds) and leaves it on the request, for the exactly-once interceptor and for `@NotificationResource()` /
+ * `@NotificationEnvelope()`.
  */
 @Injectable()
 export class WechatPayNotificationGuard implements CanActivate {
@@ -46,25 +47,16 @@ export class WechatPayNotificationGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = notificationRequest(context);
-    const options = this.reflector.get<WechatPayNotificationRouteOptions | undefined>(
+    const route = this.reflector.get<WechatPayNotificationRouteOptions | undefined>(
       NOTIFICATION_ROUTE_OPTIONS,
       context.getHandler(),
     );
     const raw = rawBodyOf(req, this.notifications.maxBodyBytes);
     const notification = await this.notifications.parse(req.headers, raw, {
-      eventTypes: options?.eventTypes,
+      eventTypes: route?.eventTypes,
+      resources: route?.resources ?? this.notifications.registry.defaultKinds(),
     });
-    const dedupeKey = options?.dedupeKey;
-    req[NOTIFICATION_REQUEST_KEY] = {
-      notification,
-      run:
-        options?.dedupe === false
-          ? undefined
-          : async (handler) => {
-              const outcome = await this.notifications.handleOnce(notification, handler, { dedupeKey });
-              return outcome.status === 'processed' ? outcome.result : undefined;
-            },
-    };
+    req[NOTIFICATION_REQUEST_KEY] = { notification, route };
     return true;
   }
 }

@@ -1,2 +1,3 @@
 export * from './dto';
 export * from './wechat-pay-orders.service';
+export * from './orders.events';

@@ -1,2 +1,3 @@
 export * from './dto';
 export * from './wechat-pay-refunds.service';
+export * from './refunds.events';

@@ -48,6 +48,7 @@ const NOTIFICATIONS: Record<keyof WechatPayNotificationOptions, true> = {
   routeCheck: true,
   storeTimeoutMs: true,
   replyBudgetMs: true,
+  events: true,
 };
 const BOOT_CHECK: Record<keyof WechatPayBootCheckOptions, true> = { subMchid: true };
 const PUBLIC_KEY: Record<keyof PublicKeyVerification, true> = {

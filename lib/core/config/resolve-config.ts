@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { WechatPayConfigError, WechatPayError } from '../errors/wechat-pay.errors';
 import { PUBLIC_KEY_ID_PREFIX } from '../crypto/key-store';
-import type { NotificationDedupeKeyFn } from '../../notifications/wechat-pay-notification.service';
+import { notificationEventProblems } from '../notify/notification-event-registry';
+import type { NotificationDedupeKeyFn, NotificationEventEntry } from '../notify/notification.types';
 import { keysMatch, loadPrivateKey, loadPublicKey, parseCertificate, type ParsedCertificate } from '../crypto/keys';
 import { publicKeyInputProblem, rsaKeySizeProblem } from './key-checks';
 import { unknownOptionProblems } from './option-keys';
@@ -51,6 +52,8 @@ export interface ResolvedWechatPayConfig {
     replyBudgetMs: number;
     dedupeKey?: NotificationDedupeKeyFn;
     routeCheck: boolean;
+    /** `notifications.events`, checked; empty when not given. */
+    events: NotificationEventEntry[];
   };
   /** The boot check, when `verifyOnBoot` is on: the sub-merchant to query under (the provider itself by default). */
   verifyOnBoot?: { subMchid: string };
@@ -312,7 +315,9 @@ export function resolveWechatPayConfig(options: WechatPartnerPayModuleOptions): 
     replyBudgetMs: positiveInt(problems, 'notifications.replyBudgetMs', n.replyBudgetMs, 4000),
     dedupeKey: n.dedupeKey as NotificationDedupeKeyFn | undefined,
     routeCheck: n.routeCheck !== false,
+    events: Array.isArray(n.events) ? [...(n.events as NotificationEventEntry[])] : [],
   };
+  if (n.events !== undefined) problems.push(...notificationEventProblems(n.events, 'notifications.events'));
   if (n.routeCheck !== undefined && typeof n.routeCheck !== 'boolean') problems.push('notifications.routeCheck must be a boolean');
   const verifyOnBoot = bootCheck(problems, o.verifyOnBoot, o.spMchid);
   if (n.dedupeKey !== undefined && typeof n.dedupeKey !== 'function') {

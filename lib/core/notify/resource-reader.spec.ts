@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import fc from 'fast-check';
-import { PartnerRefundResource } from './dto/partner-refund-resource.dto';
-import { PartnerTransactionResource } from './dto/partner-transaction-resource.dto';
+import { PartnerRefundResource } from '../../notifications/dto/partner-refund-resource.dto';
+import { PartnerTransactionResource } from '../../notifications/dto/partner-transaction-resource.dto';
 import { readResource, type ResourceClass } from './resource-reader';
 
 const transaction = {

@@ -1,0 +1,9 @@
+import type { NotificationEventEntry } from '../core/notify/notification.types';
+import { ORDERS_NOTIFICATION_EVENTS } from '../orders/orders.events';
+import { REFUNDS_NOTIFICATION_EVENTS } from '../refunds/refunds.events';
+
+/** The notification kinds every module knows. A new endpoint family with notifications adds its entries here. */
+export const BUILT_IN_NOTIFICATION_EVENTS: readonly NotificationEventEntry[] = [
+  ...ORDERS_NOTIFICATION_EVENTS,
+  ...REFUNDS_NOTIFICATION_EVENTS,
+];
