@@ -4,11 +4,9 @@
  * UNVERIFIED limits, one notification for the whole cart (verified and decrypted with the core), tooling, and the
  * state file.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { aesGcmDecrypt } from '../lib/core/crypto';
 import { type SimulatorOptions, WechatPaySimulator } from '../lib/testing';
-import { type Json, type Reply, signedCall, verifiesSigned } from './helpers/sim-http';
+import { type Json, notifyReceiver, type Reply, signedCall, verifiesSigned } from './helpers/sim-http';
 
 const SUB = '1900000109';
 const SUB2 = '1900000110';
@@ -46,20 +44,7 @@ function body(sim: WechatPaySimulator, extra: Json = {}, notifyUrl = 'https://sh
   };
 }
 
-async function receiver(): Promise<{ url: string; received: Array<{ headers: IncomingHttpHeaders; raw: Buffer }> }> {
-  const received: Array<{ headers: IncomingHttpHeaders; raw: Buffer }> = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, raw: Buffer.concat(chunks) });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  running.push({ close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`, received };
-}
+const receiver = () => notifyReceiver(running);
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.close()));
