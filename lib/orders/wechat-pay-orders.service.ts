@@ -45,7 +45,7 @@ export interface OutTradeNoQuery {
   sub_mchid: string;
 }
 
-export { type NativeQrCodeOptions, type PayParamsOptions, WechatPayInvokeHelpers } from './pay-invoke';
+export type { NativeQrCodeOptions, PayParamsOptions } from './pay-invoke';
 
 /**
  * Partner orders: JSAPI / mini-program, App, H5 and Native prepay, client invoke parameters, query and close.
