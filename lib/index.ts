@@ -10,6 +10,7 @@ export * from './core/errors/wechat-pay.errors';
 export * from './client/wechat-pay.client';
 export * from './certificates';
 export * from './orders';
+export * from './combine-orders';
 export * from './bills';
 export * from './refunds';
 export * from './media';

@@ -9,6 +9,7 @@ import { WechatPayVerifier } from './core/crypto/verifier';
 import { WechatPayClient } from './client/wechat-pay.client';
 import { WechatPayCertificatesService } from './certificates/wechat-pay-certificates.service';
 import { WechatPayOrdersService } from './orders/wechat-pay-orders.service';
+import { WechatPayCombineOrdersService } from './combine-orders/wechat-pay-combine-orders.service';
 import { WechatPayBillsService } from './bills/wechat-pay-bills.service';
 import { WechatPayRefundsService } from './refunds/wechat-pay-refunds.service';
 import { WechatPayMediaService } from './media/wechat-pay-media.service';
@@ -56,6 +57,7 @@ const services = [
   WechatPayClient,
   WechatPayCertificatesService,
   WechatPayOrdersService,
+  WechatPayCombineOrdersService,
   WechatPayBillsService,
   WechatPayRefundsService,
   WechatPayNotificationService,

@@ -3,12 +3,11 @@
  * the core at the simulator clock (test/helpers/sim-http.ts) and sent with fetch; answers and
  * notifications are verified with the core (buildResponseMessage + rsaVerify) and decrypted with aesGcmDecrypt.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { aesGcmDecrypt, buildRequestMessage, loadPublicKey, parseCertificate, rsaOaepEncrypt } from '../lib/core/crypto';
 import { parseRfc3339 } from '../lib/core/time';
 import { SIMULATOR_ERRORS, type SimulatorOptions, WechatPaySimulator } from '../lib/testing';
-import { type Json, type Reply, signedCall, verifiesSigned } from './helpers/sim-http';
+import { type Json, notifyReceiver, type Reply, signedCall, verifiesSigned } from './helpers/sim-http';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -38,20 +37,7 @@ function call(sim: WechatPaySimulator, method: string, url: string, body?: Json 
 
 const verifies = verifiesSigned;
 
-async function receiver(): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, raw: Buffer.concat(chunks) });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  running.push({ close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`, received };
-}
+const receiver = () => notifyReceiver(running);
 
 /** Creates a Native order through the signed API and pays it; returns its ids. */
 async function paidOrder(sim: WechatPaySimulator, total: number, notifyUrl: string, sub = SUB, at?: number): Promise<{ outTradeNo: string; transactionId: string }> {

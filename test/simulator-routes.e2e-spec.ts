@@ -6,13 +6,14 @@
 import { buildPath, pathParamNames, type WechatPayEndpoint } from '../lib/core/http/endpoint';
 import { BILL_ENDPOINTS } from '../lib/bills/bills.endpoints';
 import { CERTIFICATE_ENDPOINTS } from '../lib/certificates/certificates.endpoints';
+import { COMBINE_ORDER_ENDPOINTS } from '../lib/combine-orders/combine-orders.endpoints';
 import { ORDER_ENDPOINTS } from '../lib/orders/orders.endpoints';
 import { REFUND_ENDPOINTS } from '../lib/refunds/refunds.endpoints';
 import { ECOMMERCE_REFUND_ENDPOINTS } from '../lib/refunds/ecommerce-refunds.endpoints';
 import { MEDIA_ENDPOINTS } from '../lib/media/media.endpoints';
 import { WechatPaySimulator } from '../lib/testing';
 
-const ENDPOINTS: WechatPayEndpoint[] = [ORDER_ENDPOINTS, REFUND_ENDPOINTS, ECOMMERCE_REFUND_ENDPOINTS, MEDIA_ENDPOINTS, BILL_ENDPOINTS, CERTIFICATE_ENDPOINTS].flatMap((family) => Object.values(family));
+const ENDPOINTS: WechatPayEndpoint[] = [ORDER_ENDPOINTS, COMBINE_ORDER_ENDPOINTS, REFUND_ENDPOINTS, ECOMMERCE_REFUND_ENDPOINTS, MEDIA_ENDPOINTS, BILL_ENDPOINTS, CERTIFICATE_ENDPOINTS].flatMap((family) => Object.values(family));
 
 let sim: WechatPaySimulator;
 beforeAll(async () => {

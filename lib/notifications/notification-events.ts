@@ -1,3 +1,4 @@
+import { COMBINE_ORDERS_NOTIFICATION_EVENTS } from '../combine-orders/combine-orders.events';
 import type { NotificationEventEntry } from '../core/notify/notification.types';
 import { ORDERS_NOTIFICATION_EVENTS } from '../orders/orders.events';
 import { REFUNDS_NOTIFICATION_EVENTS } from '../refunds/refunds.events';
@@ -6,4 +7,5 @@ import { REFUNDS_NOTIFICATION_EVENTS } from '../refunds/refunds.events';
 export const BUILT_IN_NOTIFICATION_EVENTS: readonly NotificationEventEntry[] = [
   ...ORDERS_NOTIFICATION_EVENTS,
   ...REFUNDS_NOTIFICATION_EVENTS,
+  ...COMBINE_ORDERS_NOTIFICATION_EVENTS,
 ];

@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import * as QRCode from 'qrcode';
 import { WECHAT_PAY_CONFIG } from '../wechat-partner-pay.constants';
-import { notifyUrlProblem, type ResolvedWechatPayConfig } from '../core/config/resolve-config';
-import { joinSignedLines } from '../core/crypto/canonical-message';
-import { generateNonce } from '../core/crypto/nonce';
+import type { ResolvedWechatPayConfig } from '../core/config/resolve-config';
 import { WechatPayValidationError, type WechatPayFieldProblem } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../client/wechat-pay.client';
 import { ORDER_ENDPOINTS } from './orders.endpoints';
-import { formatBeijingRfc3339, parseRfc3339 } from '../core/time';
+import { type PayParamsOptions, WechatPayInvokeHelpers } from './pay-invoke';
+import { formatBeijingRfc3339 } from '../core/time';
+import { checkNotifyUrl, checkOrderTime } from '../core/validation/order-fields';
 import { validateRequest } from '../core/validation/validate-request';
 import {
   type AppPayParams,
@@ -46,31 +45,20 @@ export interface OutTradeNoQuery {
   sub_mchid: string;
 }
 
-/** Options of `renderNativeQrCode`. */
-export interface NativeQrCodeOptions {
-  format: 'svg' | 'png' | 'dataUrl';
-  /** Width in pixels. Default 256. */
-  size?: number;
-  /** Quiet zone in modules. Default 2. */
-  margin?: number;
-}
-
-/** Overrides for invoke parameters. */
-export interface PayParamsOptions {
-  /** The AppID the payment is invoked from; by default `sub_appid` when the payer is a `sub_openid`, else `sp_appid`. */
-  appId?: string;
-}
+export type { NativeQrCodeOptions, PayParamsOptions } from './pay-invoke';
 
 /**
  * Partner orders: JSAPI / mini-program, App, H5 and Native prepay, client invoke parameters, query and close.
  * `sp_mchid`, `sp_appid` and the default `notify_url` come from the module options; `sub_mchid` per call.
  */
 @Injectable()
-export class WechatPayOrdersService {
+export class WechatPayOrdersService extends WechatPayInvokeHelpers {
   constructor(
     private readonly client: WechatPayClient,
     @Inject(WECHAT_PAY_CONFIG) private readonly config: ResolvedWechatPayConfig,
-  ) {}
+  ) {
+    super(() => client.requestSigner, config.spMchid, config.clock);
+  }
 
   /** JSAPI (official account) or mini-program order → `prepay_id` (valid 2 h). */
   jsapiPrepay(req: PartnerJsapiPrepayRequest): Promise<PrepayIdResponse> {
@@ -116,75 +104,6 @@ export class WechatPayOrdersService {
     const { prepay_id } = await this.appPrepay(req);
     const appId = options.appId ?? req.sub_appid ?? this.config.spAppid;
     return { prepay_id, payParams: this.buildAppPayParams(prepay_id, appId) };
-  }
-
-  /** Signed JSAPI / mini-program invoke parameters for an existing `prepay_id` (re-invoking an unpaid order). */
-  buildJsapiPayParams(prepay_id: string, appId: string): JsapiPayParams {
-    this.checkInvokeInput(prepay_id, appId);
-    const timeStamp = String(Math.floor(this.config.clock() / 1000));
-    const nonceStr = generateNonce();
-    const pkg = `prepay_id=${prepay_id}`;
-    const paySign = this.client.requestSigner.signMessage(joinSignedLines([appId, timeStamp, nonceStr, pkg]));
-    return { appId, timeStamp, nonceStr, package: pkg, signType: 'RSA', paySign };
-  }
-
-  /** Signed App invoke parameters for an existing `prepay_id`; the signed 4th line is the bare prepay_id. */
-  buildAppPayParams(prepay_id: string, appId: string): AppPayParams {
-    this.checkInvokeInput(prepay_id, appId);
-    const timestamp = String(Math.floor(this.config.clock() / 1000));
-    const noncestr = generateNonce();
-    const sign = this.client.requestSigner.signMessage(joinSignedLines([appId, timestamp, noncestr, prepay_id]));
-    return { appid: appId, partnerid: this.config.spMchid, prepayid: prepay_id, package: 'Sign=WXPay', noncestr, timestamp, sign };
-  }
-
-  /**
-   * Appends a URL-encoded `redirect_url` to an `h5_url`. The page at `redirect_url` must not query the order
-   * automatically: WeChat may send the user back before payment ends; let the user press a button to check.
-   */
-  buildH5RedirectUrl(h5_url: string, redirect_url: string): string {
-    const problems: WechatPayFieldProblem[] = [];
-    let h5: URL | undefined;
-    try {
-      h5 = new URL(h5_url);
-    } catch {
-      problems.push({ field: 'h5_url', message: 'must be the absolute h5_url returned by h5Prepay()' });
-    }
-    try {
-      const r = new URL(redirect_url);
-      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(r.hostname);
-      if (r.protocol !== 'https:' && !(r.protocol === 'http:' && loopback)) {
-        problems.push({ field: 'redirect_url', message: `must use https:// (http:// only for localhost), got ${r.protocol}` });
-      }
-    } catch {
-      problems.push({ field: 'redirect_url', message: 'must be an absolute https:// URL on your configured H5 domain' });
-    }
-    if (h5?.searchParams.has('redirect_url')) problems.push({ field: 'h5_url', message: 'already has a redirect_url' });
-    if (problems.length) throw new WechatPayValidationError(problems, 'H5 redirect');
-    return `${h5_url}${h5_url.includes('?') ? '&' : '?'}redirect_url=${encodeURIComponent(redirect_url)}`;
-  }
-
-  /** Renders a Native `code_url` as a QR code: SVG text, PNG bytes or a `data:image/png` URL. */
-  async renderNativeQrCode(code_url: string, options: NativeQrCodeOptions & { format: 'png' }): Promise<Buffer>;
-  async renderNativeQrCode(code_url: string, options: NativeQrCodeOptions & { format: 'svg' | 'dataUrl' }): Promise<string>;
-  async renderNativeQrCode(code_url: string, options: NativeQrCodeOptions): Promise<string | Buffer> {
-    if (typeof code_url !== 'string' || !code_url.startsWith('weixin://')) {
-      throw new WechatPayValidationError([{ field: 'code_url', message: 'must be the weixin://… code_url returned by nativePrepay()' }], 'QR code');
-    }
-    const size = options.size ?? 256;
-    if (!Number.isInteger(size) || size < 64 || size > 4096) {
-      throw new WechatPayValidationError([{ field: 'size', message: 'must be an integer between 64 and 4096 pixels' }], 'QR code');
-    }
-    const common = { width: size, margin: options.margin ?? 2, errorCorrectionLevel: 'M' as const };
-    switch (options.format) {
-      case 'svg':
-        return QRCode.toString(code_url, { ...common, type: 'svg' });
-      case 'png':
-        return QRCode.toBuffer(code_url, { ...common, type: 'png' });
-      case 'dataUrl':
-        return QRCode.toDataURL(code_url, { ...common, type: 'image/png' });
-      default:
-        throw new WechatPayValidationError([{ field: 'format', message: "must be 'svg', 'png' or 'dataUrl'" }], 'QR code');
-    }
   }
 
   /** Query a paid order by WeChat Pay's `transaction_id`. */
@@ -235,19 +154,8 @@ export class WechatPayOrdersService {
   private buildBody(scene: Scene, req: PartnerPrepayRequestBase): Record<string, unknown> {
     const now = this.config.clock();
     validateRequest(SCENE_DTO[scene] as new () => PartnerPrepayRequestBase, req, `${scene} order`, (r, problems) => {
-      const notifyUrl = r.notify_url ?? this.config.notifyUrl;
-      if (notifyUrl === undefined) {
-        problems.push({ field: 'notify_url', message: 'is required: pass notify_url or set notifyUrl in the module options' });
-      } else {
-        const p = notifyUrlProblem(notifyUrl);
-        if (p) problems.push({ field: 'notify_url', message: p });
-      }
-      if (r.time_expire !== undefined) {
-        const t = r.time_expire instanceof Date ? r.time_expire : typeof r.time_expire === 'string' ? parseRfc3339(r.time_expire) : undefined;
-        if (!t || Number.isNaN(t.getTime())) {
-          problems.push({ field: 'time_expire', message: 'must be a Date or an RFC 3339 string with offset, e.g. 2024-05-20T13:29:35+08:00' });
-        } else if (t.getTime() <= now) problems.push({ field: 'time_expire', message: 'must be in the future' });
-      }
+      checkNotifyUrl(r.notify_url, this.config.notifyUrl, problems);
+      checkOrderTime('time_expire', r.time_expire, now, problems);
       const payer = (r as PartnerJsapiPrepayRequest).payer;
       if (scene === 'jsapi' && payer && !payer.sp_openid && !payer.sub_openid) {
         problems.push({ field: 'payer', message: 'needs sp_openid (user of sp_appid) or sub_openid (user of sub_appid)' });
@@ -266,13 +174,6 @@ export class WechatPayOrdersService {
       notify_url: notify_url ?? this.config.notifyUrl,
       amount: { total: amount.total, currency: amount.currency ?? 'CNY' },
     };
-  }
-
-  private checkInvokeInput(prepay_id: string, appId: string): void {
-    const problems: WechatPayFieldProblem[] = [];
-    if (typeof prepay_id !== 'string' || !/^[\w-]{1,64}$/.test(prepay_id)) problems.push({ field: 'prepay_id', message: 'must be the prepay_id returned by the order' });
-    if (typeof appId !== 'string' || appId.length < 1 || appId.length > 32) problems.push({ field: 'appId', message: 'must be the AppID used at ordering' });
-    if (problems.length) throw new WechatPayValidationError(problems, 'invoke parameters');
   }
 
   private checkIds(ids: { out_trade_no?: string; transaction_id?: string; sub_mchid: string }): void {

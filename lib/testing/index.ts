@@ -3,7 +3,7 @@
  * of genuinely signed notifications for unit tests, and a writer of bills in WeChat Pay's file format.
  */
 export { WechatPaySimulator } from './simulator';
-export type { SimulatorOptions, SimulatorRequestRecord, SimulatorNotifications, SimulatorState } from './simulator';
+export type { SimulatorOptions, SimulatorCombineOptions, SimulatorRequestRecord, SimulatorNotifications, SimulatorState } from './simulator';
 export type { SimulatorEcommerceOptions, SimulatorMediaOptions } from './simulator-options';
 export type { SimulatedMedia } from './books/media.book';
 export {
@@ -15,6 +15,7 @@ export {
 } from './simulator-credentials';
 export type { SimulatorCredentials, SimulatorPlatformCertificate, SimulatorSubMerchant, GenerateCredentialsOptions } from './simulator-credentials';
 export type { SimulatedOrder, SimulatedTradeState, SimulatorPayOptions, OrderBookState } from './simulator-orders';
+export type { SimulatedCombineOrder, SimulatedCombineCart, SimulatorCombinePayOptions, CombineBookState } from './simulator-combine-orders';
 export type {
   SimulatedAbnormalRefundApplication,
   SimulatedRefund,

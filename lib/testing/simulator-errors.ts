@@ -147,6 +147,28 @@ export const SIMULATOR_ERRORS = {
   // Media upload (ecommerce spec §4); every status/code label is an UNVERIFIED choice.
   MULTIPART_INVALID: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: '请求体不是合法的multipart/form-data (a meta part and a file part are expected)', verified: false },
   MEDIA_SHA256_MISMATCH: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: '文件sha256与meta不一致 (meta.sha256 is not the SHA-256 of the file part)', verified: false },
+  // Combine orders (ecommerce spec §3).
+  COMBINE_CLOSE_MISMATCH: {
+    status: 400,
+    code: 'INVALID_REQUEST',
+    internalCode: 268447914,
+    message: '请求关单的子单信息与下单时的子单信息不一致 (close needs every sub-order of the combine order: same count, mchid, sub_mchid and out_trade_no)',
+    verified: true,
+  },
+  COMBINE_SETTLE_MISMATCH: {
+    status: 403,
+    code: 'OUT_TRADE_NO_USED',
+    internalCode: 268498688,
+    message: '重复下单且结算信息不一致 (combine_out_trade_no reused with another settle_info)',
+    verified: false,
+  },
+  COMBINE_SUB_ORDER_NO_USED: {
+    status: 403,
+    code: 'OUT_TRADE_NO_USED',
+    internalCode: 268498688,
+    message: '商户订单号重复 (a sub-order out_trade_no is already an order of this sub-merchant)',
+    verified: false,
+  },
 } as const satisfies Record<string, SimulatorErrorDefinition>;
 
 /** Name of an entry of `SIMULATOR_ERRORS`. */

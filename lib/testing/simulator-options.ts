@@ -6,6 +6,7 @@ import type { NotificationDelivery } from './simulator-notifier';
 import { parseCertificate } from '../core/crypto/keys';
 import { cloneCredentials, defaultSimulatorCredentials, type SimulatorCredentials, type SimulatorSubMerchant } from './simulator-credentials';
 import type { SimulatorEncryptedBillOptions } from './simulator-bills';
+import type { CombineBookState } from './simulator-combine-orders';
 import type { OrderBookState } from './simulator-orders';
 import type { SimulatedRefund } from './simulator-refunds';
 import type { SimulatorSignWith } from './simulator-signing';
@@ -76,6 +77,8 @@ export interface SimulatorOptions {
    * end, one file.
    */
   encryptedBill?: SimulatorEncryptedBillOptions;
+  /** Combine orders (合单支付): the limits that depend on the mode or that no source confirmed. */
+  combine?: SimulatorCombineOptions;
   /**
    * The WeChat Pay product of the simulated provider account: `'partner'` (普通服务商, the default, so that a
    * module configured by `moduleOptions()` refunds with `/v3/refund/domestic/refunds`) or `'ecommerce'` (电商平台 /
@@ -121,8 +124,18 @@ export interface SimulatorMediaOptions {
   maxVideoBytes?: number;
 }
 
+/** Combine order options of the simulator (ecommerce spec §3). */
+export interface SimulatorCombineOptions {
+  /** Most sub-orders per combine order. Default 50 (partner / 平台收付通); 10 mimics a direct merchant. */
+  maxSubOrders?: number;
+  /** Accepted `combine_out_trade_no` [UNVERIFIED: the pages disagree]. Default 2–32 of `[0-9A-Za-z_-|*@]`. */
+  outTradeNoPattern?: RegExp;
+  /** `resource.associated_data` of the combine notification [UNVERIFIED: the sample shows '']. Default `transaction`. */
+  notificationAssociatedData?: string;
+}
+
 /** Orders and refunds as JSON, for `--state-file`. */
-export interface SimulatorState extends OrderBookState {
+export interface SimulatorState extends OrderBookState, Partial<CombineBookState> {
   /** Absent in files written before refunds existed. */
   refunds?: SimulatedRefund[];
   /** Uploaded media records; absent in files written before media uploads existed. */
@@ -163,6 +176,15 @@ export function checkOptions(o: SimulatorOptions): void {
   for (const k of ['maxImageBytes', 'maxVideoBytes'] as const) {
     const v = o.media?.[k];
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) problems.push(`media.${k} must be an integer >= 1`);
+  }
+  const cb = o.combine;
+  if (cb !== undefined) {
+    if (typeof cb !== 'object' || cb === null) problems.push('combine must be an object');
+    else {
+      if (cb.maxSubOrders !== undefined && !(Number.isInteger(cb.maxSubOrders) && cb.maxSubOrders >= 1)) problems.push('combine.maxSubOrders must be an integer >= 1');
+      if (cb.outTradeNoPattern !== undefined && !(cb.outTradeNoPattern instanceof RegExp)) problems.push('combine.outTradeNoPattern must be a RegExp');
+      if (cb.notificationAssociatedData !== undefined && typeof cb.notificationAssociatedData !== 'string') problems.push('combine.notificationAssociatedData must be a string');
+    }
   }
   if (problems.length) throw new Error(`Invalid simulator options: ${problems.join('; ')}`);
 }

@@ -67,6 +67,11 @@ export interface SimulatedOrder {
   bankType?: string;
   /** Failed payment attempts (the order stays NOTPAY). */
   failedAttempts: number;
+  /**
+   * Set on the sub-orders of a combine order: paid, closed and expired with the whole cart, never found by the
+   * single-order query or close (ORDER_NOT_EXIST), but refunded and billed like any order.
+   */
+  combineOutTradeNo?: string;
 }
 
 /** Options of a simulated payment. */
@@ -121,8 +126,41 @@ export function digits(n: number): string {
   return out.slice(0, n);
 }
 
-function fakeOpenid(): string {
+/** A WeChat-looking openid for a payer the order did not name. */
+export function fakeOpenid(): string {
   return `o${generateNonce(27)}`;
+}
+
+/** A prepay answer: the fresh prepay_id, the answer body of the scene, and the cashier token to store. */
+export interface PaymentLink {
+  prepayId: string;
+  answer: { prepay_id: string } | { code_url: string } | { h5_url: string };
+  token: string;
+  entry: CashierToken;
+}
+
+/**
+ * A fresh prepay_id and the payment link of a scene (spec §4.2): a Native `code_url` with its `pr`, an H5 `h5_url`
+ * to the cashier page (valid 5 min), or the prepay_id itself (valid 2 h). `key` is what the cashier token pays.
+ */
+export function newPaymentLink(scene: OrderScene, key: string, now: number, cashierUrl: string): PaymentLink {
+  const stamp = formatBeijingRfc3339(new Date(now)).slice(0, 19).replace(/\D/g, '');
+  const prepayId = `wx${stamp}${generateHex(20)}`;
+  if (scene === 'native') {
+    const pr = generateNonce(9);
+    return { prepayId, answer: { code_url: `weixin://wxpay/bizpayurl?pr=${pr}` }, token: pr, entry: { orderKey: key, kind: 'code', expiresAt: now + PREPAY_VALIDITY_MS } };
+  }
+  if (scene === 'h5') {
+    const h5Url = `${cashierUrl}?prepay_id=${prepayId}&package=${digits(10)}`;
+    return { prepayId, answer: { h5_url: h5Url }, token: prepayId, entry: { orderKey: key, kind: 'h5', expiresAt: now + H5_VALIDITY_MS } };
+  }
+  return { prepayId, answer: { prepay_id: prepayId }, token: prepayId, entry: { orderKey: key, kind: 'prepay', expiresAt: now + PREPAY_VALIDITY_MS } };
+}
+
+/** The payment deadline of a new order: 7 days by default; WeChat bumps one earlier than now + 1 minute to that (spec §4.1). */
+export function orderDeadline(now: number, timeExpire: unknown): number {
+  const requested = typeof timeExpire === 'string' ? parseRfc3339(timeExpire)?.getTime() : undefined;
+  return requested === undefined ? now + DEFAULT_EXPIRY_MS : Math.max(requested, now + MINUTE);
 }
 
 /** Orders of one simulated provider. */
@@ -158,6 +196,7 @@ export class SimulatorOrderBook {
     const key = orderKey(subMchid, outTradeNo);
     const existing = this.refresh(this.orders.get(key));
     if (existing) {
+      if (existing.combineOutTradeNo !== undefined) throw new SimulatorHttpError(SIMULATOR_ERRORS.OUT_TRADE_NO_USED, '商户订单号重复 (out_trade_no is a sub-order of a combine order)');
       if (isPaid(existing)) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_PAID);
       if (existing.tradeState === 'CLOSED') throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_CLOSED);
       if (existing.scene !== scene || !jsonEqual(existing.request, body)) throw new SimulatorHttpError(SIMULATOR_ERRORS.OUT_TRADE_NO_USED);
@@ -167,7 +206,6 @@ export class SimulatorOrderBook {
       throw new SimulatorHttpError(SIMULATOR_ERRORS.OUT_TRADE_NO_USED, '商户订单号在同一商户号下（含所有子商户号）必须唯一 (out_trade_no is used by another sub-merchant)');
     }
     const now = this.ctx.clock();
-    const requested = typeof body.time_expire === 'string' ? parseRfc3339(body.time_expire)?.getTime() : undefined;
     const amount = body.amount as { total: number };
     const sceneInfo = body.scene_info as { device_id?: string } | undefined;
     const order: SimulatedOrder = {
@@ -186,8 +224,7 @@ export class SimulatorOrderBook {
       request: structuredClone(body),
       tradeState: 'NOTPAY',
       createdAt: now,
-      // WeChat bumps a deadline earlier than order time + 1 minute to + 1 minute (spec §4.1).
-      timeExpire: requested === undefined ? now + DEFAULT_EXPIRY_MS : Math.max(requested, now + MINUTE),
+      timeExpire: orderDeadline(now, body.time_expire),
       prepayIds: [],
       failedAttempts: 0,
     };
@@ -196,24 +233,12 @@ export class SimulatorOrderBook {
   }
 
   private issuePrepay(order: SimulatedOrder): Record<string, string> {
-    const now = this.ctx.clock();
-    const key = orderKey(order.subMchid, order.outTradeNo);
-    const stamp = formatBeijingRfc3339(new Date(now)).slice(0, 19).replace(/\D/g, '');
-    const prepayId = `wx${stamp}${generateHex(20)}`;
-    order.prepayIds.push(prepayId);
-    if (order.scene === 'native') {
-      const pr = generateNonce(9);
-      this.tokens.set(pr, { orderKey: key, kind: 'code', expiresAt: now + PREPAY_VALIDITY_MS });
-      order.codeUrl = `weixin://wxpay/bizpayurl?pr=${pr}`;
-      return { code_url: order.codeUrl };
-    }
-    if (order.scene === 'h5') {
-      this.tokens.set(prepayId, { orderKey: key, kind: 'h5', expiresAt: now + H5_VALIDITY_MS });
-      order.h5Url = `${this.ctx.baseUrl()}${this.ctx.cashierPath}?prepay_id=${prepayId}&package=${digits(10)}`;
-      return { h5_url: order.h5Url };
-    }
-    this.tokens.set(prepayId, { orderKey: key, kind: 'prepay', expiresAt: now + PREPAY_VALIDITY_MS });
-    return { prepay_id: prepayId };
+    const link = newPaymentLink(order.scene, orderKey(order.subMchid, order.outTradeNo), this.ctx.clock(), `${this.ctx.baseUrl()}${this.ctx.cashierPath}`);
+    order.prepayIds.push(link.prepayId);
+    this.tokens.set(link.token, link.entry);
+    if ('code_url' in link.answer) order.codeUrl = link.answer.code_url;
+    if ('h5_url' in link.answer) order.h5Url = link.answer.h5_url;
+    return link.answer;
   }
 
   /** Applies lazy expiry and returns the order. */
@@ -229,8 +254,9 @@ export class SimulatorOrderBook {
   /** The order of a sub-merchant, or 404: unknown, or known under another sub_mchid (spec §4.3). */
   private require(subMchid: string, outTradeNo: string): SimulatedOrder {
     const order = this.refresh(this.orders.get(orderKey(subMchid, outTradeNo)));
-    if (order) return order;
-    if (this.list().some((o) => o.outTradeNo === outTradeNo)) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_MCH_MISMATCH);
+    // The single-order API does not know combine sub-orders (ecommerce spec §3.3).
+    if (order && order.combineOutTradeNo === undefined) return order;
+    if (this.list().some((o) => o.outTradeNo === outTradeNo && o.combineOutTradeNo === undefined)) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_MCH_MISMATCH);
     throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_NOT_EXIST);
   }
 
@@ -245,7 +271,7 @@ export class SimulatorOrderBook {
     this.checkSubMerchant(subMchid);
     const key = this.byTransactionId.get(transactionId);
     const order = key === undefined ? undefined : this.orders.get(key);
-    if (!order) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_NOT_EXIST);
+    if (!order || order.combineOutTradeNo !== undefined) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_NOT_EXIST);
     if (order.subMchid !== subMchid) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_MCH_MISMATCH);
     return this.transactionJson(order);
   }
@@ -255,11 +281,26 @@ export class SimulatorOrderBook {
     this.checkSubMerchant(subMchid);
     const order = this.require(subMchid, outTradeNo);
     if (isPaid(order)) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_PAID, '订单已支付，不能关单 (a paid order cannot be closed: refund it instead)');
-    if (order.tradeState === 'NOTPAY') {
-      order.tradeState = 'CLOSED';
-      order.closeReason = 'closed';
-      order.closedAt = this.ctx.clock();
-    }
+    this.closeUnpaid(order);
+  }
+
+  /** Closes an order that is NOTPAY (a CLOSED one stays as it is). */
+  closeUnpaid(order: SimulatedOrder): void {
+    if (this.refresh(order)?.tradeState !== 'NOTPAY') return;
+    order.tradeState = 'CLOSED';
+    order.closeReason = 'closed';
+    order.closedAt = this.ctx.clock();
+  }
+
+  /** Whether a sub-merchant already has an order (or combine sub-order) with this out_trade_no. */
+  has(subMchid: string, outTradeNo: string): boolean {
+    return this.orders.has(orderKey(subMchid, outTradeNo));
+  }
+
+  /** Adds orders built elsewhere (the sub-orders of a combine order), all at once; their numbers must be free. */
+  adopt(orders: readonly SimulatedOrder[]): void {
+    for (const o of orders) if (this.has(o.subMchid, o.outTradeNo)) throw new Error(`adopt: ${o.subMchid}/${o.outTradeNo} exists`);
+    for (const o of orders) this.orders.set(orderKey(o.subMchid, o.outTradeNo), o);
   }
 
   /** Finds the order to pay: by sub_mchid when given, else the only order with this out_trade_no. */

@@ -95,6 +95,12 @@ export interface SimulatorBook {
   importState?(state: Readonly<Record<string, unknown>>): void;
 }
 
+/** Envelope details of a notification; by default AAD and `original_type` follow the event type (`refund`, else `transaction`). */
+export interface NotificationEnvelopeOptions {
+  associatedData?: string;
+  originalType?: string;
+}
+
 /** What every book may use of the simulator. */
 export interface SimulatorBookContext {
   /** The simulator clock (ms). */
@@ -106,7 +112,7 @@ export interface SimulatorBookContext {
   /** The live private keys (rebuilt on certificate rotation). */
   keyring(): SimulatorKeyring;
   /** Sends a notification with WeChat's delivery rules; returns its id. */
-  notify(url: string, eventType: string, resource: object): string;
+  notify(url: string, eventType: string, resource: object, envelope?: NotificationEnvelopeOptions): string;
   /** Something changed outside a POST (a payment, a refund completing): the CLI saves its state file. */
   changed(): void;
   /** A real-time sleep that closing the simulator ends early. */

@@ -13,6 +13,8 @@ import { BillsBook } from './books/bills.book';
 import { CertificatesBook } from './books/certificates.book';
 import { EcommerceRefundsBook } from './books/ecommerce-refunds.book';
 import { MediaBook, type SimulatedMedia } from './books/media.book';
+import { CombineOrdersBook } from './books/combine-orders.book';
+import { DEFAULT_COMBINE_LIMITS } from './books/combine-orders.validation';
 import { OrdersBook } from './books/orders.book';
 import { RefundsBook } from './books/refunds.book';
 import { buildNotificationBody, buildSignedNotification, type SignedNotification } from './notification-factory';
@@ -23,14 +25,15 @@ import { SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
 import { SimulatorFaults } from './simulator-faults';
 import { type NotificationDelivery, type NotificationJob, SimulatorNotifier } from './simulator-notifier';
 import { checkOptions, resolveCredentials, type SimulatorOptions, type SimulatorState } from './simulator-options';
+import type { SimulatedCombineCart, SimulatorCombinePayOptions } from './simulator-combine-orders';
 import type { SimulatedOrder, SimulatorPayOptions } from './simulator-orders';
 import type { CompleteRefundOptions, SimulatedRefund } from './simulator-refunds';
-import { type SimulatorBook, type SimulatorBookContext, SimulatorRouteTable, toolingJson, ToolingRouteTable, type ToolingRoute } from './simulator-routes';
+import { type NotificationEnvelopeOptions, type SimulatorBook, type SimulatorBookContext, SimulatorRouteTable, toolingJson, ToolingRouteTable, type ToolingRoute } from './simulator-routes';
 import { SimulatorKeyring } from './simulator-signing';
 import { CancellableTimers } from './simulator-timers';
 import { type SimulatorRequestRecord, SimulatorTransport } from './simulator-transport';
 
-export type { SimulatorOptions, SimulatorState } from './simulator-options';
+export type { SimulatorCombineOptions, SimulatorOptions, SimulatorState } from './simulator-options';
 export type { SimulatorRequestRecord } from './simulator-transport';
 
 /** Notification controls of a simulator. */
@@ -62,6 +65,7 @@ export class WechatPaySimulator {
   private keyring: SimulatorKeyring;
   private clockFn: () => number;
   private readonly orderBook: OrdersBook;
+  private readonly combineBook: CombineOrdersBook;
   private readonly refundsBook: RefundsBook;
   private readonly billsBook: BillsBook;
   private readonly certificatesBook: CertificatesBook;
@@ -109,12 +113,17 @@ export class WechatPaySimulator {
       baseUrl: () => this.url,
       credentials: () => this.creds,
       keyring: () => this.keyring,
-      notify: (url, eventType, resource) => this.notify(url, eventType, resource),
+      notify: (url, eventType, resource, envelope) => this.send(url, eventType, resource, envelope),
       changed: () => this.changed(),
       sleep: (ms) => this.timers.sleep(ms),
       closed: () => this.closing !== undefined,
     };
     this.orderBook = new OrdersBook(ctx, { strictOutTradeNoScope: !!options.strictOutTradeNoScope });
+    this.combineBook = new CombineOrdersBook(ctx, this.orderBook, {
+      maxSubOrders: options.combine?.maxSubOrders ?? DEFAULT_COMBINE_LIMITS.maxSubOrders,
+      outTradeNoPattern: options.combine?.outTradeNoPattern ?? DEFAULT_COMBINE_LIMITS.outTradeNoPattern,
+      notificationAssociatedData: options.combine?.notificationAssociatedData ?? 'transaction',
+    });
     this.refundsBook = new RefundsBook(ctx, this.orderBook, {
       mode: options.refundMode ?? 'auto',
       delayMs: options.refundDelayMs ?? 50,
@@ -145,7 +154,7 @@ export class WechatPaySimulator {
       maxRefundsPerOrder: e.maxRefundsPerOrder ?? 50,
     });
     this.mediaBook = new MediaBook(ctx, { maxImageBytes: options.media?.maxImageBytes ?? 5 * 1024 * 1024, maxVideoBytes: options.media?.maxVideoBytes ?? 5 * 1024 * 1024 });
-    this.books = [this.orderBook, this.refundsBook, this.billsBook, this.certificatesBook, this.ecommerceRefundsBook, this.mediaBook];
+    this.books = [this.orderBook, this.combineBook, this.refundsBook, this.billsBook, this.certificatesBook, this.ecommerceRefundsBook, this.mediaBook];
     this.transport = new SimulatorTransport({
       routes: new SimulatorRouteTable(this.books.flatMap((b) => b.routes())),
       tooling: new ToolingRouteTable([...this.ownTooling(), ...this.books.flatMap((b) => b.tooling?.() ?? [])]),
@@ -271,11 +280,30 @@ export class WechatPaySimulator {
   }
 
   /**
+   * Pays a combine order as the payer would: every sub-order SUCCESS with its own transaction_id (all or none), then
+   * one TRANSACTION.SUCCESS for the whole cart is scheduled. `fail: true` leaves the cart NOTPAY.
+   */
+  async payCombine(combineOutTradeNo: string, options: SimulatorCombinePayOptions = {}): Promise<SimulatedCombineCart> {
+    const combine = this.combineBook.pay(combineOutTradeNo, options);
+    return this.combineBook.state.cart(combine);
+  }
+
+  /** A copy of a combine order with its sub-orders and the cart's state, if it exists. */
+  getCombineOrder(combineOutTradeNo: string): SimulatedCombineCart | undefined {
+    const combine = this.combineBook.state.list().find((c) => c.combineOutTradeNo === combineOutTradeNo);
+    return combine && this.combineBook.state.cart(combine);
+  }
+
+  /**
    * Sends any notification (e.g. REFUND.SUCCESS) to a URL with the delivery rules of payments; returns its id.
    * `aad` defaults to `refund` for REFUND.* events, else `transaction`.
    */
   notify(url: string, eventType: string, resource: object, aad?: string): string {
-    const { id, body } = buildNotificationBody({ eventType, resource, associatedData: aad, apiV3Key: this.creds.apiV3Key, createTime: new Date(this.clockFn()) });
+    return this.send(url, eventType, resource, { associatedData: aad });
+  }
+
+  private send(url: string, eventType: string, resource: object, envelope: NotificationEnvelopeOptions = {}): string {
+    const { id, body } = buildNotificationBody({ eventType, resource, ...envelope, apiV3Key: this.creds.apiV3Key, createTime: new Date(this.clockFn()) });
     this.sent.set(id, { id, url, eventType, body });
     if (this.sent.size > REDELIVERABLE) this.sent.delete(this.sent.keys().next().value as string);
     this.notifier.schedule({ id, url, eventType, body });

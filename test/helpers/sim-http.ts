@@ -12,6 +12,8 @@ import {
   rsaSign,
   rsaVerify,
 } from '../../lib/core/crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { WechatPaySimulator } from '../../lib/testing';
 
 export type Json = Record<string, unknown>;
@@ -57,4 +59,26 @@ export async function signedCall(sim: WechatPaySimulator, method: string, url: s
 export function verifiesSigned(sim: WechatPaySimulator, header: (name: string) => string, raw: Buffer): boolean {
   const pem = sim.verificationKeys()[header('wechatpay-serial')];
   return !!pem && rsaVerify(buildResponseMessage(header('wechatpay-timestamp'), header('wechatpay-nonce'), raw), header('wechatpay-signature'), loadPublicKey(pem));
+}
+
+/** A notification as a receiver got it. */
+export interface ReceivedNotification {
+  headers: IncomingHttpHeaders;
+  raw: Buffer;
+}
+
+/** A notify_url on 127.0.0.1 that answers 204 and keeps what it got; its server is added to `running` for closing. */
+export async function notifyReceiver(running: Array<{ close(): Promise<void> }>): Promise<{ url: string; received: ReceivedNotification[] }> {
+  const received: ReceivedNotification[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, raw: Buffer.concat(chunks) });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  running.push({ close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify`, received };
 }

@@ -5,9 +5,9 @@
 import type { WechatPayEndpoint } from '../../core/http/endpoint';
 import { parseRfc3339 } from '../../core/time';
 import { ORDER_ENDPOINTS } from '../../orders/orders.endpoints';
-import { renderCashierError, renderCashierPage } from '../simulator-cashier-page';
+import { type CashierPageModel, renderCashierError, renderCashierPage } from '../simulator-cashier-page';
 import { SIMULATOR_ERRORS, SimulatorHttpError } from '../simulator-errors';
-import { type OrderBookState, type SimulatedOrder, SimulatorOrderBook, type SimulatorPayOptions } from '../simulator-orders';
+import { type CashierToken, type OrderBookState, type SimulatedOrder, SimulatorOrderBook, type SimulatorPayOptions } from '../simulator-orders';
 import {
   json,
   noContent,
@@ -23,6 +23,30 @@ import { type OrderScene, validateCloseBody, validateOrderBody, validatePathPara
 /** The cashier page: where a Native code_url, an H5 h5_url or a prepay_id is "paid". */
 export const CASHIER_PATH = '/__sim/cashier';
 
+/** What a cashier token pays, as the cashier page shows it: an order of this book, or another book's payment. */
+export interface CashierTarget {
+  token: CashierToken;
+  expired: boolean;
+  tradeState: string;
+  page: Pick<CashierPageModel, 'merchantName' | 'subMchid' | 'description' | 'outTradeNo' | 'total'>;
+  /** Pays as the payer would; returns what the Pay button answers besides `result`. */
+  pay(): Record<string, unknown>;
+}
+
+/** Another book whose payments the cashier page takes (the combine book's carts). */
+export interface CashierSource {
+  cashierTarget(token: string): CashierTarget | undefined;
+}
+
+/** The four prepay routes of a family whose descriptors are named `<scene>Prepay` (single and combine orders). */
+export function prepayRoutes(
+  endpoints: Readonly<Record<`${OrderScene}Prepay`, WechatPayEndpoint>>,
+  create: (scene: OrderScene, body: Record<string, unknown>) => Record<string, string>,
+): SimulatorRoute[] {
+  const scenes: OrderScene[] = ['jsapi', 'app', 'h5', 'native'];
+  return scenes.map((scene) => ({ endpoint: endpoints[`${scene}Prepay`], handle: ({ body }) => json(200, create(scene, body)) }));
+}
+
 /** Options of the orders book. */
 export interface OrdersBookOptions {
   /** Reject an out_trade_no already used by another sub-merchant of the provider (spec §4.2). */
@@ -34,6 +58,7 @@ export class OrdersBook implements SimulatorBook {
   readonly name = 'orders';
   /** The order state machine (also read by the refunds and bills books). */
   readonly state: SimulatorOrderBook;
+  private readonly cashierSources: CashierSource[] = [];
 
   constructor(
     private readonly ctx: SimulatorBookContext,
@@ -50,18 +75,11 @@ export class OrdersBook implements SimulatorBook {
 
   routes(): SimulatorRoute[] {
     const E = ORDER_ENDPOINTS;
-    const prepay = (endpoint: WechatPayEndpoint, scene: OrderScene): SimulatorRoute => ({
-      endpoint,
-      handle: ({ body }) => {
-        validateOrderBody(scene, body);
-        return json(200, this.state.create(scene, body));
-      },
-    });
     return [
-      prepay(E.jsapiPrepay, 'jsapi'),
-      prepay(E.appPrepay, 'app'),
-      prepay(E.h5Prepay, 'h5'),
-      prepay(E.nativePrepay, 'native'),
+      ...prepayRoutes(E, (scene, body) => {
+        validateOrderBody(scene, body);
+        return this.state.create(scene, body);
+      }),
       {
         endpoint: E.queryByOutTradeNo,
         handle: ({ params, query }) => {
@@ -103,6 +121,9 @@ export class OrdersBook implements SimulatorBook {
    * stays NOTPAY. Throws `SimulatorHttpError` when the order cannot be paid.
    */
   pay(order: SimulatedOrder, options: SimulatorPayOptions): void {
+    if (order.combineOutTradeNo !== undefined) {
+      throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_NOT_EXIST, `订单不存在: ${order.outTradeNo} is a sub-order of combine order ${order.combineOutTradeNo}: pay the whole cart (sim.payCombine)`);
+    }
     this.state.pay(order, options);
     this.ctx.changed();
     if (order.tradeState !== 'SUCCESS') return;
@@ -118,6 +139,11 @@ export class OrdersBook implements SimulatorBook {
       'cashierUrl: expected a Native code_url (weixin://wxpay/bizpayurl?pr=…) or a prepay_id (wx…); an H5 h5_url ' +
         'already points at the cashier page',
     );
+  }
+
+  /** Lets the cashier page pay another book's payment links too. */
+  addCashierSource(source: CashierSource): void {
+    this.cashierSources.push(source);
   }
 
   exportState(): Record<string, unknown> {
@@ -138,40 +164,58 @@ export class OrdersBook implements SimulatorBook {
     return toolingJson(200, this.state.transactionJson(order));
   }
 
+  /** The payment behind a cashier token: an order of this book, else one of another book. */
+  private cashierTarget(token: string): CashierTarget | undefined {
+    const found = this.state.cashierLookup(token);
+    if (!found) {
+      for (const source of this.cashierSources) {
+        const target = source.cashierTarget(token);
+        if (target) return target;
+      }
+      return undefined;
+    }
+    const { order } = found;
+    const sub = this.ctx.credentials().subMerchants.find((s) => s.subMchid === order.subMchid);
+    return {
+      token: found.token,
+      expired: found.expired,
+      tradeState: order.tradeState,
+      page: { merchantName: sub?.name ?? order.subMchid, subMchid: order.subMchid, description: order.description, outTradeNo: order.outTradeNo, total: order.amount.total },
+      pay: () => {
+        this.pay(order, {});
+        return { out_trade_no: order.outTradeNo, transaction_id: order.transactionId };
+      },
+    };
+  }
+
   private cashierButton(input: Record<string, unknown>, action: 'pay' | 'cancel'): ToolingAnswer {
     const token = typeof input.pr === 'string' ? input.pr : typeof input.prepay_id === 'string' ? input.prepay_id : '';
-    const found = this.state.cashierLookup(token);
-    if (!found) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_NOT_EXIST, 'unknown payment link (pr / prepay_id)');
-    if (found.expired) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_CLOSED, 'the payment link expired: order again to get a new one');
-    if (action === 'cancel') return toolingJson(200, { result: 'cancelled', out_trade_no: found.order.outTradeNo });
-    this.pay(found.order, {});
-    return toolingJson(200, { result: 'paid', out_trade_no: found.order.outTradeNo, transaction_id: found.order.transactionId });
+    const target = this.cashierTarget(token);
+    if (!target) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_NOT_EXIST, 'unknown payment link (pr / prepay_id)');
+    if (target.expired) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_CLOSED, 'the payment link expired: order again to get a new one');
+    if (action === 'cancel') return toolingJson(200, { result: 'cancelled', out_trade_no: target.page.outTradeNo });
+    return toolingJson(200, { result: 'paid', ...target.pay() });
   }
 
   private cashierPage(q: URLSearchParams): ToolingAnswer {
     const tokenParam = q.has('pr') ? 'pr' : 'prepay_id';
     const token = q.get(tokenParam) ?? '';
-    const found = this.state.cashierLookup(token);
+    const target = this.cashierTarget(token);
     let status = 200;
     let html: string;
-    if (!found) {
+    if (!target) {
       status = 404;
       html = renderCashierError('支付链接无效 Unknown payment link');
-    } else if (found.expired && found.order.tradeState === 'NOTPAY') {
+    } else if (target.expired && target.tradeState === 'NOTPAY') {
       status = 410;
       html = renderCashierError('支付链接已过期 This payment link expired: the merchant must order again');
     } else {
-      const sub = this.ctx.credentials().subMerchants.find((s) => s.subMchid === found.order.subMchid);
       html = renderCashierPage({
         tokenParam,
         token,
-        merchantName: sub?.name ?? found.order.subMchid,
-        subMchid: found.order.subMchid,
-        description: found.order.description,
-        outTradeNo: found.order.outTradeNo,
-        total: found.order.amount.total,
-        tradeState: found.order.tradeState,
-        redirectUrl: found.token.kind === 'h5' ? (q.get('redirect_url') ?? undefined) : undefined,
+        ...target.page,
+        tradeState: target.tradeState,
+        redirectUrl: target.token.kind === 'h5' ? (q.get('redirect_url') ?? undefined) : undefined,
       });
     }
     return { status, body: html, contentType: 'text/html; charset=utf-8', headers: { 'Cache-Control': 'no-store' } };

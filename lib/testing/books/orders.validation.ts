@@ -44,7 +44,8 @@ const STORE_INFO: Rule = {
   fields: { id: str(1, 32, true), name: str(1, 256), area_code: str(1, 32), address: str(1, 512) },
 };
 
-const H5_INFO: Rule = {
+/** `scene_info.h5_info` of H5 orders, single and combine. */
+export const H5_INFO: Rule = {
   type: 'object',
   required: true,
   fields: {

@@ -1,0 +1,2 @@
+export * from './combine-prepay.dto';
+export * from './combine-transaction.dto';
