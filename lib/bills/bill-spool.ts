@@ -10,22 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { WechatPayError } from '../core/errors/wechat-pay.errors';
+import { WechatPayBillHashMismatchError } from './bills.errors';
 
-/** The downloaded bill's SHA1 differs from `hash_value`: the file is corrupt or was altered. */
-export class WechatPayBillHashMismatchError extends WechatPayError {
-  constructor(
-    public readonly expected: string,
-    public readonly actual: string,
-    /** `bill_sequence` of the file of an encrypted bill; undefined for the single-file bills. */
-    public readonly billSequence?: number,
-  ) {
-    super(
-      `Bill hash mismatch${billSequence === undefined ? '' : ` in file ${billSequence}`}: expected SHA1 ${expected}, ` +
-        `got ${actual}; the download is corrupt, download it again`,
-    );
-  }
-}
+export { WechatPayBillHashMismatchError } from './bills.errors';
 
 /** Computes SHA1 of the bytes passing through and fails the stream at the end when it differs. */
 export class BillHashCheck extends Transform {

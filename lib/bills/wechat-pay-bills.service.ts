@@ -13,7 +13,7 @@ import {
 import { WechatPayClient } from '../client/wechat-pay.client';
 import { BILL_ENDPOINTS } from './bills.endpoints';
 import { beijingDate } from '../core/time';
-import { WechatPayBillDecryptionError } from './bill-errors';
+import { WechatPayBillDecryptionError } from './bills.errors';
 import {
   type FundFlowBillParseResult,
   parseFundFlowBill,

@@ -3,6 +3,7 @@
  * public source read for the spec confirmed (spec §9.2, §13): the simulator has to pick something, and tests that
  * depend on these exact values should say so.
  */
+import { WechatPayError } from '../core/errors/wechat-pay.errors';
 
 /** One error answer of the simulator. */
 export interface SimulatorErrorDefinition {
@@ -183,7 +184,7 @@ export interface SimulatorErrorDetail {
 }
 
 /** Thrown inside the simulator's handlers and turned into a signed JSON error answer. */
-export class SimulatorHttpError extends Error {
+export class SimulatorHttpError extends WechatPayError {
   readonly status: number;
   readonly code: string;
   readonly internalCode: number;

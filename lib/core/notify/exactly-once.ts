@@ -9,6 +9,9 @@
  */
 import type { DedupeClaim, NotificationDedupeStore } from '../../interfaces/notification-dedupe-store.interface';
 import { WechatPayError } from '../errors/wechat-pay.errors';
+import { WechatPayExactlyOnceError } from './notification.errors';
+
+export { WechatPayExactlyOnceError, type ExactlyOnceFailure } from './notification.errors';
 
 /** What the handler gets: a signal that fires when its claim is lost, and the claim's fencing token. */
 export interface WechatPayNotificationLease {
@@ -18,20 +21,6 @@ export interface WechatPayNotificationLease {
   readonly signal: AbortSignal;
   /** Grows with every claim of the key (when the store gives one): pass it to your own writes to refuse stale ones. */
   readonly fencingToken: number | undefined;
-}
-
-/** Why the runner could not run the handler. */
-export type ExactlyOnceFailure = 'STORE_FAILED' | 'IN_PROGRESS';
-
-/** The runner could not run the handler: the store failed or timed out, or another delivery holds the key. */
-export class WechatPayExactlyOnceError extends WechatPayError {
-  constructor(
-    public readonly reason: ExactlyOnceFailure,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Settings of one run. */

@@ -78,3 +78,24 @@ export class WechatPayNotificationError extends WechatPayError {
     this.status = NOTIFICATION_FAILURES[reason].status;
   }
 }
+
+/** Why the runner could not run the handler. */
+export type ExactlyOnceFailure = 'STORE_FAILED' | 'IN_PROGRESS';
+
+/** The runner could not run the handler: the store failed or timed out, or another delivery holds the key. */
+export class WechatPayExactlyOnceError extends WechatPayError {
+  constructor(
+    public readonly reason: ExactlyOnceFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A verified notification does not match the local order ("假通知" check): the fields named differ. */
+export class WechatPayNotificationMismatchError extends WechatPayError {
+  constructor(public readonly fields: readonly string[]) {
+    super(`Notification does not match the order: ${fields.join(', ')} differ${fields.length === 1 ? 's' : ''}`);
+  }
+}

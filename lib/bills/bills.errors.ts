@@ -54,3 +54,18 @@ export class WechatPayBillDecryptionError extends WechatPayDecryptionError {
     super(message);
   }
 }
+
+/** The downloaded bill's SHA1 differs from `hash_value`: the file is corrupt or was altered. */
+export class WechatPayBillHashMismatchError extends WechatPayError {
+  constructor(
+    public readonly expected: string,
+    public readonly actual: string,
+    /** `bill_sequence` of the file of an encrypted bill; undefined for the single-file bills. */
+    public readonly billSequence?: number,
+  ) {
+    super(
+      `Bill hash mismatch${billSequence === undefined ? '' : ` in file ${billSequence}`}: expected SHA1 ${expected}, ` +
+        `got ${actual}; the download is corrupt, download it again`,
+    );
+  }
+}
