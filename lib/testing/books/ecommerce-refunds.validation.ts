@@ -2,9 +2,9 @@
  * Validation of 平台收付通 refund requests (ecommerce spec §2.2–§2.5): the apply body, and the `sub_mchid` of the
  * queries and of the return-advance.
  */
-import { check, fail, notifyUrlIssue, type Rule, str } from '../simulator-validation';
+import { check, fail, type Rule, str } from '../simulator-validation';
 import { SIM_OUT_TRADE_NO_PATTERN } from './orders.validation';
-import { SIM_OUT_REFUND_NO_PATTERN } from './refunds.validation';
+import { checkRefundCommon, SIM_OUT_REFUND_NO_PATTERN } from './refunds.validation';
 
 const ECOMMERCE_REFUND_SCHEMA: Rule = {
   type: 'object',
@@ -47,16 +47,8 @@ const ECOMMERCE_REFUND_SCHEMA: Rule = {
  */
 export function validateEcommerceRefundBody(body: unknown): void {
   check(ECOMMERCE_REFUND_SCHEMA, body, '');
-  const b = body as Record<string, unknown>;
-  if ((b.transaction_id === undefined) === (b.out_trade_no === undefined)) {
-    fail('/transaction_id', b.transaction_id ?? null, 'give exactly one of transaction_id and out_trade_no');
-  }
-  const notifyIssue = typeof b.notify_url === 'string' ? notifyUrlIssue(b.notify_url) : undefined;
-  if (notifyIssue) fail('/notify_url', b.notify_url, notifyIssue);
-  const amount = b.amount as { refund: number; from?: Array<{ account: string; amount: number }> };
+  const { b, amount } = checkRefundCommon(body);
   if (amount.from) {
-    const sum = amount.from.reduce((s, f) => s + f.amount, 0);
-    if (sum !== amount.refund) fail('/amount/from', sum, `must add up to amount.refund (${amount.refund})`);
     if (new Set(amount.from.map((f) => f.account)).size !== amount.from.length) fail('/amount/from', null, 'must name each account at most once');
     if (b.funds_account !== undefined) fail('/amount/from', null, 'must not be sent together with funds_account');
     if (b.refund_account === 'REFUND_SOURCE_PARTNER_ADVANCE') fail('/amount/from', null, 'is not allowed on an advance refund');

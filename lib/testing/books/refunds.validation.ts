@@ -57,18 +57,27 @@ const REFUND_SCHEMA: Rule = {
 };
 
 
-/** Validates a refund body (spec §10): schema, exactly one order id, notify_url, and `amount.from` adding up. */
-export function validateRefundBody(body: unknown): void {
-  check(REFUND_SCHEMA, body, '');
+/**
+ * The checks both refund families make after their schema: exactly one order id, notify_url, and `amount.from` adding
+ * up to `amount.refund`. Returns the body and its amount for the family's own checks.
+ */
+export function checkRefundCommon(body: unknown): { b: Record<string, unknown>; amount: { refund: number; from?: Array<{ account: string; amount: number }> } } {
   const b = body as Record<string, unknown>;
   if ((b.transaction_id === undefined) === (b.out_trade_no === undefined)) {
     fail('/transaction_id', b.transaction_id ?? null, 'give exactly one of transaction_id and out_trade_no');
   }
   const notifyIssue = typeof b.notify_url === 'string' ? notifyUrlIssue(b.notify_url) : undefined;
   if (notifyIssue) fail('/notify_url', b.notify_url, notifyIssue);
-  const amount = b.amount as { refund: number; from?: Array<{ amount: number }> };
+  const amount = b.amount as { refund: number; from?: Array<{ account: string; amount: number }> };
   const fromSum = amount.from?.reduce((sum, f) => sum + f.amount, 0);
   if (fromSum !== undefined && fromSum !== amount.refund) fail('/amount/from', fromSum, `must add up to amount.refund (${amount.refund})`);
+  return { b, amount };
+}
+
+/** Validates a refund body (spec §10): schema, exactly one order id, notify_url, and `amount.from` adding up. */
+export function validateRefundBody(body: unknown): void {
+  check(REFUND_SCHEMA, body, '');
+  checkRefundCommon(body);
 }
 
 const ABNORMAL_REFUND_SCHEMA: Rule = {
