@@ -109,6 +109,12 @@ export class ShopController {
     return this.refunds.refund(outTradeNo, dto.amount);
   }
 
+  /** Queries WeChat Pay about the order's refunds that are still PROCESSING (queryByOutRefundNo). */
+  @Post(`orders/${ORDER_NO}/refunds/check`)
+  checkRefunds(@Param('outTradeNo', OutTradeNoPipe) outTradeNo: string): Promise<OrderView> {
+    return this.refunds.checkRefunds(outTradeNo);
+  }
+
   @Post(`orders/${ORDER_NO}/check`)
   check(@Param('outTradeNo', OutTradeNoPipe) outTradeNo: string): Promise<CheckedOrder> {
     return this.shop.check(outTradeNo);

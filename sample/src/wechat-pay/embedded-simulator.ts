@@ -30,6 +30,9 @@ export class EmbeddedSimulator implements OnApplicationShutdown {
       onStateChange: () => simulator && saveState(stateFile, simulator.exportState()),
       // A refund stays PROCESSING for a moment, as at WeChat Pay, so the cashier can show it turn SUCCESS live.
       refundDelayMs: 2000,
+      // The shop is a 平台收付通 (电商平台) platform: its refunds go to /v3/ecommerce/refunds/..., and
+      // moduleOptions() gives the module the same product.
+      product: 'ecommerce',
       ...settings.simulator,
     });
     if (existsSync(stateFile))
