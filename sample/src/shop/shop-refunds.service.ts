@@ -153,6 +153,7 @@ export class ShopRefundsService {
   private apply(out_refund_no: string, status: RefundState, refund_id?: string, success_time?: string): void {
     const refund = this.repo.findRefund(out_refund_no);
     if (!refund) return;
+    if (refund_id) this.repo.setRefundId(out_refund_no, refund_id);
     const changed = this.repo.setRefundStatus({
       out_refund_no,
       status,
