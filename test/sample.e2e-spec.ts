@@ -666,7 +666,9 @@ describe.each<SampleAdapter>(['express', 'fastify'])(
 
     beforeAll(async () => {
       // manual: a refund stays PROCESSING until the test ends it; CLOSE: the other spelling of CLOSED.
-      s = await startSample(adapter, { simulator: { refundMode: 'manual', ecommerce: { closedStatus: 'CLOSE' } } });
+      s = await startSample(adapter, {
+        simulator: { refundMode: 'manual', ecommerce: { closedStatus: 'CLOSE' } },
+      });
     });
     afterAll(() => s?.close());
 
@@ -732,7 +734,10 @@ describe.each<SampleAdapter>(['express', 'fastify'])(
         s.sim.completeRefund(res.body.refunds[0].out_refund_no);
         expect((await view(no)).refunds[0].status).toBe('PROCESSING');
         const checked = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds/check`);
-        expect(checked.body.refunds[0]).toMatchObject({ status: 'SUCCESS', success_time: expect.any(String) });
+        expect(checked.body.refunds[0]).toMatchObject({
+          status: 'SUCCESS',
+          success_time: expect.any(String),
+        });
       } finally {
         s.sim.routeNotificationsTo(undefined);
       }
@@ -740,182 +745,205 @@ describe.each<SampleAdapter>(['express', 'fastify'])(
   },
 );
 
-describe.each<SampleAdapter>(['express', 'fastify'])('sample shop on %s: carts (combine payments)', (adapter) => {
-  let s: RunningSample;
+describe.each<SampleAdapter>(['express', 'fastify'])(
+  'sample shop on %s: carts (combine payments)',
+  (adapter) => {
+    let s: RunningSample;
 
-  beforeAll(async () => {
-    s = await startSample(adapter, { simulator: { refundDelayMs: 20 } });
-  });
-  afterAll(() => s?.close());
-
-  const twoShops = [
-    { productId: 'mug', subMchid: '1900000109' },
-    { productId: 'lamp', subMchid: '1900000110' },
-    { productId: 'tea', subMchid: '1900000110' },
-  ];
-
-  async function newCart(items = twoShops): Promise<CreatedCart> {
-    const res = await call<CreatedCart>(s, 'POST', '/api/carts', { items });
-    expect(res.status).toBe(201);
-    return res.body;
-  }
-
-  const cartView = (no: string): Promise<CartView> =>
-    call<CartView>(s, 'GET', `/api/carts/${no}`).then((r) => r.body);
-
-  it('pays a cart of two sub-merchants with one QR code; one notification marks every sub-order paid', async () => {
-    const created = await newCart();
-    const no = created.cart.cart_no;
-    expect(created.cart).toMatchObject({ state: 'NOTPAY', total: 3900 + 12900 + 1 });
-    expect(created.cart.sub_orders.map((o) => [o.sub_mchid, o.total, o.state, o.cart_no])).toEqual([
-      ['1900000109', 3900, 'NOTPAY', no],
-      ['1900000110', 12900, 'NOTPAY', no],
-      ['1900000110', 1, 'NOTPAY', no],
-    ]);
-    expect(created.code_url).toMatch(/^weixin:\/\/wxpay\/bizpayurl\?pr=/);
-    expect(created.pay_page_url).toBe(s.sim.cashierUrl(created.code_url));
-    const qr = await fetch(`${s.url}${created.qr_svg_url}`);
-    expect(qr.headers.get('content-type')).toContain('image/svg+xml');
-    expect(await qr.text()).toMatch(/^<svg/);
-    expect(s.sim.getCombineOrder(no)?.subOrders).toHaveLength(3);
-
-    // The live stream: NOTPAY at once, SUCCESS when the one notification has arrived, then it ends.
-    let firstEvent!: () => void;
-    const subscribed = new Promise<void>((resolve) => (firstEvent = resolve));
-    const states = sseStates(`${s.url}/api/carts/${no}/events`, () => firstEvent());
-    await subscribed;
-    await s.sim.payCombine(no);
-    expect(await states).toEqual(['NOTPAY', 'SUCCESS']);
-    const paid = await cartView(no);
-    expect(paid.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-    const simTx = new Map(s.sim.getCombineOrder(no)?.subOrders.map((o) => [o.outTradeNo, o.transactionId]));
-    expect(paid.sub_orders.map((o) => o.transaction_id)).toEqual(
-      paid.sub_orders.map((o) => simTx.get(o.out_trade_no)),
-    );
-    await s.sim.notifications.flush();
-    expect(s.sim.deliveries.filter((d) => d.url.endsWith('/wechatpay/combine-notify')).map((d) => d.status)).toEqual([
-      204,
-    ]);
-
-    // The combine query tells each sub-order's trade_state.
-    const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
-    expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-  });
-
-  it('refunds one sub-order through the ecommerce API; the combine query then shows it REFUND', async () => {
-    const created = await newCart();
-    const no = created.cart.cart_no;
-    await s.sim.payCombine(no);
-    await waitFor(
-      () => cartView(no),
-      (c) => c.state === 'SUCCESS',
-    );
-    const lamp = created.cart.sub_orders[1];
-    const from = s.sim.requests.length;
-    const refund = await call<OrderView>(s, 'POST', `/api/orders/${lamp.out_trade_no}/refunds`, {});
-    expect(refund.body).toMatchObject({ refundable: 0, refunds: [{ amount: 12900, status: 'PROCESSING' }] });
-    expect(s.sim.requests[from]).toMatchObject({ method: 'POST', path: '/v3/ecommerce/refunds/apply' });
-    await waitFor(
-      () => cartView(no),
-      (c) => c.sub_orders[1].refunds[0]?.status === 'SUCCESS',
-    );
-    const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
-    expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual(['SUCCESS', 'REFUND', 'SUCCESS']);
-    expect(checked.body.cart.sub_orders.map((o) => o.refundable)).toEqual([3900, 0, 1]);
-  });
-
-  it('closes an unpaid cart whole; its sub-orders cannot be checked or closed one by one', async () => {
-    const created = await newCart(twoShops.slice(0, 2));
-    const no = created.cart.cart_no;
-    const sub = created.cart.sub_orders[0].out_trade_no;
-    expect((await call(s, 'POST', `/api/orders/${sub}/close`)).status).toBe(409);
-    expect((await call(s, 'POST', `/api/orders/${sub}/check`)).status).toBe(409);
-    const closed = await call<CartView>(s, 'POST', `/api/carts/${no}/close`);
-    expect(closed.body.state).toBe('CLOSED');
-    expect(closed.body.sub_orders.map((o) => o.state)).toEqual(['CLOSED', 'CLOSED']);
-    expect(s.sim.getCombineOrder(no)?.tradeState).toBe('CLOSED');
-    const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
-    expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual(['CLOSED', 'CLOSED']);
-  });
-
-  it('"Check payment" of a cart records a payment whose notification was lost', async () => {
-    const created = await newCart(twoShops.slice(0, 2));
-    const no = created.cart.cart_no;
-    s.sim.routeNotificationsTo('http://127.0.0.1:9');
-    try {
-      await s.sim.payCombine(no);
-      expect((await cartView(no)).state).toBe('NOTPAY');
-      const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
-      expect(checked.body.cart.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS']);
-    } finally {
-      s.sim.routeNotificationsTo(undefined);
-    }
-  });
-
-  it('rejects a cart notification that does not match the stored cart (假通知); a true one counts once', async () => {
-    const created = await newCart(twoShops.slice(0, 2));
-    const no = created.cart.cart_no;
-    const resource = (lampTotal: number, tag: string): Record<string, unknown> => ({
-      combine_appid: s.sim.credentials.spAppid,
-      combine_mchid: s.sim.credentials.spMchid,
-      combine_out_trade_no: no,
-      combine_payer_info: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
-      sub_orders: created.cart.sub_orders.map((o, i) => ({
-        mchid: s.sim.credentials.spMchid,
-        sub_mchid: o.sub_mchid,
-        out_trade_no: o.out_trade_no,
-        trade_state: 'SUCCESS',
-        trade_type: 'NATIVE',
-        bank_type: 'OTHERS',
-        attach: `cart:${no}`,
-        success_time: '2024-05-20T13:29:35+08:00',
-        transaction_id: `42000000${tag}${i}${o.out_trade_no.replace(/\D/g, '').slice(-16)}`,
-        amount: {
-          total_amount: i === 1 ? lampTotal : o.total,
-          payer_amount: i === 1 ? lampTotal : o.total,
-          currency: 'CNY',
-          payer_currency: 'CNY',
-        },
-      })),
+    beforeAll(async () => {
+      s = await startSample(adapter, { simulator: { refundDelayMs: 20 } });
     });
-    const post = (body: Record<string, unknown>): Promise<Response> => {
-      const signed = s.sim.signedNotification('TRANSACTION.SUCCESS', body);
-      return fetch(`${s.url}/wechatpay/combine-notify`, {
+    afterAll(() => s?.close());
+
+    const twoShops = [
+      { productId: 'mug', subMchid: '1900000109' },
+      { productId: 'lamp', subMchid: '1900000110' },
+      { productId: 'tea', subMchid: '1900000110' },
+    ];
+
+    async function newCart(items = twoShops): Promise<CreatedCart> {
+      const res = await call<CreatedCart>(s, 'POST', '/api/carts', { items });
+      expect(res.status).toBe(201);
+      return res.body;
+    }
+
+    const cartView = (no: string): Promise<CartView> =>
+      call<CartView>(s, 'GET', `/api/carts/${no}`).then((r) => r.body);
+
+    it('pays a cart of two sub-merchants with one QR code; one notification marks every sub-order paid', async () => {
+      const created = await newCart();
+      const no = created.cart.cart_no;
+      expect(created.cart).toMatchObject({ state: 'NOTPAY', total: 3900 + 12900 + 1 });
+      expect(created.cart.sub_orders.map((o) => [o.sub_mchid, o.total, o.state, o.cart_no])).toEqual([
+        ['1900000109', 3900, 'NOTPAY', no],
+        ['1900000110', 12900, 'NOTPAY', no],
+        ['1900000110', 1, 'NOTPAY', no],
+      ]);
+      expect(created.code_url).toMatch(/^weixin:\/\/wxpay\/bizpayurl\?pr=/);
+      expect(created.pay_page_url).toBe(s.sim.cashierUrl(created.code_url));
+      const qr = await fetch(`${s.url}${created.qr_svg_url}`);
+      expect(qr.headers.get('content-type')).toContain('image/svg+xml');
+      expect(await qr.text()).toMatch(/^<svg/);
+      expect(s.sim.getCombineOrder(no)?.subOrders).toHaveLength(3);
+
+      // The live stream: NOTPAY at once, SUCCESS when the one notification has arrived, then it ends.
+      let firstEvent!: () => void;
+      const subscribed = new Promise<void>((resolve) => (firstEvent = resolve));
+      const states = sseStates(`${s.url}/api/carts/${no}/events`, () => firstEvent());
+      await subscribed;
+      await s.sim.payCombine(no);
+      expect(await states).toEqual(['NOTPAY', 'SUCCESS']);
+      const paid = await cartView(no);
+      expect(paid.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+      const simTx = new Map(s.sim.getCombineOrder(no)?.subOrders.map((o) => [o.outTradeNo, o.transactionId]));
+      expect(paid.sub_orders.map((o) => o.transaction_id)).toEqual(
+        paid.sub_orders.map((o) => simTx.get(o.out_trade_no)),
+      );
+      await s.sim.notifications.flush();
+      expect(
+        s.sim.deliveries.filter((d) => d.url.endsWith('/wechatpay/combine-notify')).map((d) => d.status),
+      ).toEqual([204]);
+
+      // The combine query tells each sub-order's trade_state.
+      const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
+      expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual([
+        'SUCCESS',
+        'SUCCESS',
+        'SUCCESS',
+      ]);
+    });
+
+    it('refunds one sub-order through the ecommerce API; the combine query then shows it REFUND', async () => {
+      const created = await newCart();
+      const no = created.cart.cart_no;
+      await s.sim.payCombine(no);
+      await waitFor(
+        () => cartView(no),
+        (c) => c.state === 'SUCCESS',
+      );
+      const lamp = created.cart.sub_orders[1];
+      const from = s.sim.requests.length;
+      const refund = await call<OrderView>(s, 'POST', `/api/orders/${lamp.out_trade_no}/refunds`, {});
+      expect(refund.body).toMatchObject({
+        refundable: 0,
+        refunds: [{ amount: 12900, status: 'PROCESSING' }],
+      });
+      expect(s.sim.requests[from]).toMatchObject({ method: 'POST', path: '/v3/ecommerce/refunds/apply' });
+      await waitFor(
+        () => cartView(no),
+        (c) => c.sub_orders[1].refunds[0]?.status === 'SUCCESS',
+      );
+      const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
+      expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual([
+        'SUCCESS',
+        'REFUND',
+        'SUCCESS',
+      ]);
+      expect(checked.body.cart.sub_orders.map((o) => o.refundable)).toEqual([3900, 0, 1]);
+    });
+
+    it('closes an unpaid cart whole; its sub-orders cannot be checked or closed one by one', async () => {
+      const created = await newCart(twoShops.slice(0, 2));
+      const no = created.cart.cart_no;
+      const sub = created.cart.sub_orders[0].out_trade_no;
+      expect((await call(s, 'POST', `/api/orders/${sub}/close`)).status).toBe(409);
+      expect((await call(s, 'POST', `/api/orders/${sub}/check`)).status).toBe(409);
+      const closed = await call<CartView>(s, 'POST', `/api/carts/${no}/close`);
+      expect(closed.body.state).toBe('CLOSED');
+      expect(closed.body.sub_orders.map((o) => o.state)).toEqual(['CLOSED', 'CLOSED']);
+      expect(s.sim.getCombineOrder(no)?.tradeState).toBe('CLOSED');
+      const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
+      expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual(['CLOSED', 'CLOSED']);
+    });
+
+    it('"Check payment" of a cart records a payment whose notification was lost', async () => {
+      const created = await newCart(twoShops.slice(0, 2));
+      const no = created.cart.cart_no;
+      s.sim.routeNotificationsTo('http://127.0.0.1:9');
+      try {
+        await s.sim.payCombine(no);
+        expect((await cartView(no)).state).toBe('NOTPAY');
+        const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
+        expect(checked.body.cart.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS']);
+      } finally {
+        s.sim.routeNotificationsTo(undefined);
+      }
+    });
+
+    it('rejects a cart notification that does not match the stored cart (假通知); a true one counts once', async () => {
+      const created = await newCart(twoShops.slice(0, 2));
+      const no = created.cart.cart_no;
+      const resource = (lampTotal: number, tag: string): Record<string, unknown> => ({
+        combine_appid: s.sim.credentials.spAppid,
+        combine_mchid: s.sim.credentials.spMchid,
+        combine_out_trade_no: no,
+        combine_payer_info: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+        sub_orders: created.cart.sub_orders.map((o, i) => ({
+          mchid: s.sim.credentials.spMchid,
+          sub_mchid: o.sub_mchid,
+          out_trade_no: o.out_trade_no,
+          trade_state: 'SUCCESS',
+          trade_type: 'NATIVE',
+          bank_type: 'OTHERS',
+          attach: `cart:${no}`,
+          success_time: '2024-05-20T13:29:35+08:00',
+          transaction_id: `42000000${tag}${i}${o.out_trade_no.replace(/\D/g, '').slice(-16)}`,
+          amount: {
+            total_amount: i === 1 ? lampTotal : o.total,
+            payer_amount: i === 1 ? lampTotal : o.total,
+            currency: 'CNY',
+            payer_currency: 'CNY',
+          },
+        })),
+      });
+      const post = (body: Record<string, unknown>): Promise<Response> => {
+        const signed = s.sim.signedNotification('TRANSACTION.SUCCESS', body);
+        return fetch(`${s.url}/wechatpay/combine-notify`, {
+          method: 'POST',
+          headers: { ...signed.headers, 'Content-Type': 'application/json' },
+          body: signed.body,
+        });
+      };
+      expect((await post(resource(1, '1'))).status).toBe(400);
+      expect((await cartView(no)).state).toBe('NOTPAY');
+      // A single-order route never takes a cart.
+      const signed = s.sim.signedNotification('TRANSACTION.SUCCESS', resource(12900, '2'));
+      const single = await fetch(`${s.url}/wechatpay/notify`, {
         method: 'POST',
         headers: { ...signed.headers, 'Content-Type': 'application/json' },
         body: signed.body,
       });
-    };
-    expect((await post(resource(1, '1'))).status).toBe(400);
-    expect((await cartView(no)).state).toBe('NOTPAY');
-    // A single-order route never takes a cart.
-    const signed = s.sim.signedNotification('TRANSACTION.SUCCESS', resource(12900, '2'));
-    const single = await fetch(`${s.url}/wechatpay/notify`, {
-      method: 'POST',
-      headers: { ...signed.headers, 'Content-Type': 'application/json' },
-      body: signed.body,
+      expect(single.status).toBe(400);
+
+      const good = resource(12900, '3');
+      const [first, second] = await Promise.all([post(good), post(good)]);
+      expect([first.status, second.status].every((st) => st === 200 || st === 204)).toBe(true);
+      const paid = await cartView(no);
+      expect(paid.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS']);
+      const transactionIds = paid.sub_orders.map((o) => o.transaction_id);
+      // Another delivery with other ids (not a duplicate) changes nothing: the cart row is not NOTPAY any more.
+      expect((await post(resource(12900, '4'))).status).toBeLessThan(300);
+      expect((await cartView(no)).sub_orders.map((o) => o.transaction_id)).toEqual(transactionIds);
     });
-    expect(single.status).toBe(400);
 
-    const good = resource(12900, '3');
-    const [first, second] = await Promise.all([post(good), post(good)]);
-    expect([first.status, second.status].every((st) => st === 200 || st === 204)).toBe(true);
-    const paid = await cartView(no);
-    expect(paid.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS']);
-    const transactionIds = paid.sub_orders.map((o) => o.transaction_id);
-    // Another delivery with other ids (not a duplicate) changes nothing: the cart row is not NOTPAY any more.
-    expect((await post(resource(12900, '4'))).status).toBeLessThan(300);
-    expect((await cartView(no)).sub_orders.map((o) => o.transaction_id)).toEqual(transactionIds);
-  });
-
-  it('takes prices from the catalog and rejects unknown input', async () => {
-    expect((await call(s, 'POST', '/api/carts', { items: [] })).status).toBe(400);
-    expect((await call(s, 'POST', '/api/carts', { items: [{ productId: 'car', subMchid: '1900000109' }] })).status).toBe(400);
-    expect(
-      (await call(s, 'POST', '/api/carts', { items: [{ productId: 'tea', subMchid: '1900000109', total: 1 }] })).status,
-    ).toBe(400);
-    expect((await call(s, 'POST', '/api/carts', { items: [{ productId: 'tea', subMchid: '1234' }] })).status).toBe(400);
-    expect((await call(s, 'GET', '/api/carts/nope')).status).toBe(400);
-    expect((await call(s, 'GET', '/api/carts/C2024052000000000000000')).status).toBe(404);
-  });
-});
+    it('takes prices from the catalog and rejects unknown input', async () => {
+      expect((await call(s, 'POST', '/api/carts', { items: [] })).status).toBe(400);
+      expect(
+        (await call(s, 'POST', '/api/carts', { items: [{ productId: 'car', subMchid: '1900000109' }] }))
+          .status,
+      ).toBe(400);
+      expect(
+        (
+          await call(s, 'POST', '/api/carts', {
+            items: [{ productId: 'tea', subMchid: '1900000109', total: 1 }],
+          })
+        ).status,
+      ).toBe(400);
+      expect(
+        (await call(s, 'POST', '/api/carts', { items: [{ productId: 'tea', subMchid: '1234' }] })).status,
+      ).toBe(400);
+      expect((await call(s, 'GET', '/api/carts/nope')).status).toBe(400);
+      expect((await call(s, 'GET', '/api/carts/C2024052000000000000000')).status).toBe(404);
+    });
+  },
+);

@@ -188,7 +188,8 @@ export class OrdersRepository implements OnApplicationShutdown {
     this.db.exec(SCHEMA);
     // Databases made before carts existed get the column (SQLite has no ADD COLUMN IF NOT EXISTS).
     const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(orders)').all();
-    if (!columns.some((c) => c.name === 'cart_no')) this.db.exec('ALTER TABLE orders ADD COLUMN cart_no TEXT');
+    if (!columns.some((c) => c.name === 'cart_no'))
+      this.db.exec('ALTER TABLE orders ADD COLUMN cart_no TEXT');
     this.db.exec('CREATE INDEX IF NOT EXISTS orders_by_cart ON orders (cart_no)');
     this.stmt = {
       insert: this.db.prepare(

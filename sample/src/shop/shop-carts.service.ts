@@ -47,7 +47,11 @@ export interface CreatedCart {
 /** A cart and each sub-order's trade_state as WeChat Pay's combine query reports it. */
 export interface CheckedCart {
   cart: CartView;
-  wechat_sub_orders: Array<{ out_trade_no: string; sub_mchid: string; trade_state?: CombineSubOrderTradeState }>;
+  wechat_sub_orders: Array<{
+    out_trade_no: string;
+    sub_mchid: string;
+    trade_state?: CombineSubOrderTradeState;
+  }>;
 }
 
 /**
@@ -136,7 +140,11 @@ export class ShopCartsService {
     assertNotificationMatchesCart(tx, {
       combine_out_trade_no: cart.cart_no,
       combine_mchid: this.spMchid(),
-      sub_orders: subs.map((o) => ({ out_trade_no: o.out_trade_no, sub_mchid: o.sub_mchid, total_amount: o.total })),
+      sub_orders: subs.map((o) => ({
+        out_trade_no: o.out_trade_no,
+        sub_mchid: o.sub_mchid,
+        total_amount: o.total,
+      })),
     });
     const paid = tx.sub_orders.map((s) => {
       if (s.trade_state !== 'SUCCESS' || !s.transaction_id)
@@ -198,7 +206,9 @@ export class ShopCartsService {
     try {
       await this.combine.close({
         combine_out_trade_no: cart_no,
-        sub_orders: this.repo.subOrders(cart_no).map((o) => ({ out_trade_no: o.out_trade_no, sub_mchid: o.sub_mchid })),
+        sub_orders: this.repo
+          .subOrders(cart_no)
+          .map((o) => ({ out_trade_no: o.out_trade_no, sub_mchid: o.sub_mchid })),
       });
     } catch (err) {
       if (err instanceof WechatPayApiError && err.code === 'ORDER_PAID') {

@@ -108,7 +108,12 @@ export class ShopRefundsService {
     // refund_id but no status, and acceptance is not success. It stays PROCESSING until the REFUND.* notification or
     // a query (checkRefunds) says more. A partner refund answers with its status.
     const status = 'status' in answer && answer.status ? localStatus(answer.status) : 'PROCESSING';
-    this.apply(out_refund_no, status, answer.refund_id, 'success_time' in answer ? answer.success_time : undefined);
+    this.apply(
+      out_refund_no,
+      status,
+      answer.refund_id,
+      'success_time' in answer ? answer.success_time : undefined,
+    );
     return this.view(out_trade_no);
   }
 

@@ -187,7 +187,8 @@ export class ShopService {
     const order = this.mustFind(out_trade_no);
     if (order.state !== 'NOTPAY') return { order };
     // The single-order query does not find a combine sub-order (ORDER_NOT_EXIST): query the cart.
-    if (order.cart_no) throw new ConflictException(`the order is part of cart ${order.cart_no}: check the cart`);
+    if (order.cart_no)
+      throw new ConflictException(`the order is part of cart ${order.cart_no}: check the cart`);
     const tx = await this.orders.queryByOutTradeNo(out_trade_no, order.sub_mchid);
     if (tx.trade_state === 'SUCCESS') this.recordPayment(tx);
     else if (tx.trade_state === 'CLOSED') this.leaveNotpay(out_trade_no, 'CLOSED');
@@ -201,7 +202,8 @@ export class ShopService {
       throw new ConflictException('the order is paid: refund it instead of closing it');
     if (order.state !== 'NOTPAY') return order;
     // A combine order is closed whole, never one sub-order.
-    if (order.cart_no) throw new ConflictException(`the order is part of cart ${order.cart_no}: close the cart`);
+    if (order.cart_no)
+      throw new ConflictException(`the order is part of cart ${order.cart_no}: close the cart`);
     try {
       await this.orders.close(out_trade_no, order.sub_mchid);
     } catch (err) {
