@@ -183,6 +183,101 @@ if (!available && !required) {
     90_000,
   );
 
+  it.each([
+    ['phone', 390, 844],
+    ['desktop', 1280, 900],
+  ])(
+    'fits a %s screen (%i px): a cart of two sub-merchants paid with one QR code, one sub-order refunded (ecommerce)',
+    async (name, width, height) => {
+      const ctx = await browser.newContext({ viewport: { width, height } });
+      try {
+        const p = await ctx.newPage();
+        p.on('pageerror', (e) => pageErrors.push(e.message));
+        await p.goto(`${sample.url}/`);
+        await p.locator('#mode', { hasText: '平台收付通 (ecommerce)' }).waitFor();
+        expect(await p.isDisabled('#pay-cart')).toBe(true);
+
+        // A mug from one sub-merchant, a lamp and a tea from another.
+        for (const [product, sub] of [
+          ['mug', '1900000109'],
+          ['lamp', '1900000110'],
+          ['tea', '1900000110'],
+        ]) {
+          await p.selectOption('#product', product);
+          await p.selectOption('#sub-mchid', sub);
+          await p.click('#add-to-cart');
+        }
+        expect(await p.locator('#cart-lines tr').count()).toBe(3);
+        expect(await p.textContent('#cart-total')).toBe(
+          '¥168.01 · 3 line(s) · 2 sub-merchant(s) → 3 sub-order(s)',
+        );
+        await p
+          .locator('#cart-lines tr', { hasText: 'Oolong tea' })
+          .getByRole('button', { name: 'Remove' })
+          .click();
+        expect(await p.locator('#cart-lines tr').count()).toBe(2);
+        await expectNoHorizontalOverflow(p, `${name}, cart`);
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await p.locator('#cart').screenshot({ path: join(ARTIFACTS, `sample-${width}-cart.png`) });
+
+        await p.click('#pay-cart');
+        await p.locator('#cart-state', { hasText: 'NOTPAY' }).waitFor();
+        await p.waitForFunction(
+          "(() => { const img = document.getElementById('cart-qr'); return !!img && img.complete && img.naturalWidth > 0; })()",
+        );
+        const cartNo = (await p.textContent('#cart-no')) ?? '';
+        expect(await p.textContent('#cart-amount')).toBe('¥168.00');
+        expect(await p.locator('#cart-sub-rows tr').count()).toBe(2);
+        expect(await p.locator('#cart-lines tr').count()).toBe(0);
+        expect(await p.getAttribute('#cart-pay-link', 'href')).toBe(
+          sample.sim.cashierUrl((await p.textContent('#cart-code-url')) ?? ''),
+        );
+        await expectNoHorizontalOverflow(p, `${name}, combine QR code`);
+        await p.locator('#cart-order').screenshot({ path: join(ARTIFACTS, `sample-${width}-cart-qr.png`) });
+
+        // One QR code, one payment on the simulator's cashier page, every sub-order paid.
+        const [payPage] = await Promise.all([ctx.waitForEvent('page'), p.click('#cart-qr')]);
+        await payPage.waitForLoadState();
+        await payPage.click('#sim-pay');
+        await payPage.locator('#sim-state', { hasText: 'SUCCESS' }).waitFor();
+        await payPage.close();
+        await p.locator('#cart-state', { hasText: 'SUCCESS' }).waitFor();
+        await p.locator('#cart-paid-banner').waitFor({ state: 'visible' });
+        expect(await p.isHidden('#cart-native')).toBe(true);
+        expect(await p.locator('#cart-sub-rows tr', { hasText: 'SUCCESS' }).count()).toBe(2);
+        expect(sample.sim.getCombineOrder(cartNo)?.tradeState).toBe('SUCCESS');
+
+        // The combine query's trade_state of each sub-order.
+        await p.click('#check-cart');
+        await p.locator('#cart-sub-rows tr td:nth-child(6)', { hasText: 'SUCCESS' }).nth(1).waitFor();
+
+        // Refund the lamp's sub-order on its own, through the 平台收付通 refund API.
+        const lampRow = p.locator('#cart-sub-rows tr', { hasText: 'Desk lamp' });
+        const lampNo = (await lampRow.locator('td').first().textContent()) ?? '';
+        await lampRow.getByRole('button', { name: /^Refund sub-order/ }).click();
+        await p.locator('#order-no', { hasText: lampNo }).waitFor();
+        expect(await p.textContent('#order-cart')).toContain(cartNo);
+        expect(await p.isDisabled('#close-order')).toBe(true);
+        const from = sample.sim.requests.length;
+        await p.click('#refund-all');
+        await p.locator('#refund-rows tr', { hasText: '¥129.00' }).filter({ hasText: 'SUCCESS' }).waitFor();
+        expect(sample.sim.requests.slice(from).map((r) => r.path)).toContain('/v3/ecommerce/refunds/apply');
+        await p
+          .locator('#cart-sub-rows tr', { hasText: 'Desk lamp' })
+          .locator('td:nth-child(7)', { hasText: '¥129.00' })
+          .waitFor();
+        await p.click('#check-cart');
+        await lampRow.locator('td:nth-child(6)', { hasText: 'REFUND' }).waitFor();
+        await expectNoHorizontalOverflow(p, `${name}, paid cart with a refunded sub-order`);
+        await p.locator('#cart-order').screenshot({ path: join(ARTIFACTS, `sample-${width}-cart-paid.png`) });
+        await p.screenshot({ path: join(ARTIFACTS, `sample-${width}-cart-page.png`), fullPage: true });
+      } finally {
+        await ctx.close();
+      }
+    },
+    90_000,
+  );
+
   it('clears the card of the previous order when a new order fails', async () => {
     await buyMugByQr();
     await page.click('#close-order');
