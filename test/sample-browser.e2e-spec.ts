@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beijingDate } from 'nestjs-wechat-partner-pay';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type RunningSample, startSample } from './helpers/sample-app';
+import { type RunningSample, startSample, waitFor } from './helpers/sample-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, 'artifacts');
@@ -277,6 +277,40 @@ if (!available && !required) {
     },
     90_000,
   );
+
+  it('ecommerce refund: PROCESSING until WeChat Pay says more; "Query refunds" settles one whose notification was lost', async () => {
+    const outTradeNo = await buyMugByQr();
+    await sample.sim.pay(outTradeNo);
+    await page.locator('#order-state', { hasText: 'SUCCESS' }).waitFor();
+    // Nobody listens there: the REFUND.SUCCESS notification never reaches the shop.
+    sample.sim.routeNotificationsTo('http://127.0.0.1:9');
+    try {
+      const from = sample.sim.requests.length;
+      await page.click('#refund-all');
+      await page
+        .locator('#refund-rows tr', { hasText: '¥39.00' })
+        .filter({ hasText: 'PROCESSING' })
+        .waitFor();
+      expect(sample.sim.requests.slice(from).map((r) => `${r.method} ${r.path}`)).toEqual([
+        'POST /v3/ecommerce/refunds/apply',
+      ]);
+      const refund = sample.sim.listRefunds().find((r) => r.outTradeNo === outTradeNo);
+      expect(refund).toBeDefined();
+      await waitFor(
+        () => Promise.resolve(sample.sim.getRefund(refund?.outRefundNo ?? '')?.status),
+        (st) => st === 'SUCCESS',
+      );
+      expect(await page.textContent('#refund-rows')).toContain('PROCESSING');
+      await page.click('#refund-check');
+      await page.locator('#refund-rows tr', { hasText: '¥39.00' }).filter({ hasText: 'SUCCESS' }).waitFor();
+      expect(sample.sim.requests.at(-1)?.path).toBe(
+        `/v3/ecommerce/refunds/out-refund-no/${refund?.outRefundNo}?sub_mchid=1900000109`,
+      );
+      expect(await page.isHidden('#refund-check')).toBe(true);
+    } finally {
+      sample.sim.routeNotificationsTo(undefined);
+    }
+  });
 
   it('clears the card of the previous order when a new order fails', async () => {
     await buyMugByQr();
