@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beijingDate, parseTradeBill } from 'nestjs-wechat-partner-pay';
 import type { TradeBillView } from '../sample/src/bills/shop-bills.service';
 import { tradeBillCsv } from '../sample/src/bills/bill-csv';
+import { ConfigService } from '@nestjs/config';
 import Database from 'better-sqlite3';
 import {
   type NewShopOrder,
@@ -18,6 +19,7 @@ import {
 import type { OrderView } from '../sample/src/shop/shop-refunds.service';
 import type { CartView, CheckedCart, CreatedCart } from '../sample/src/shop/shop-carts.service';
 import { ShopService, type CreatedOrder } from '../sample/src/shop/shop.service';
+import { liveWechatPayOptions } from '../sample/src/wechat-pay/live-credentials';
 import { SPEC_ALL_CSV } from './fixtures/bills/bill-fixtures';
 import { type RunningSample, type SampleAdapter, startSample, waitFor } from './helpers/sample-app';
 
@@ -947,3 +949,30 @@ describe.each<SampleAdapter>(['express', 'fastify'])(
     });
   },
 );
+
+describe('sample shop: live credentials', () => {
+  const live = {
+    WECHATPAY_SP_MCHID: '1230000109',
+    WECHATPAY_SP_APPID: 'wx8888888888888888',
+    WECHATPAY_SERIAL_NO: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1',
+    WECHATPAY_API_V3_KEY: 'a'.repeat(32),
+    WECHATPAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_0112345678',
+    WECHATPAY_PRIVATE_KEY: 'private key PEM',
+    WECHATPAY_PUBLIC_KEY: 'public key PEM',
+  };
+
+  it('takes the product from WECHATPAY_PRODUCT, and names it when it is missing or wrong', () => {
+    expect(liveWechatPayOptions(new ConfigService({ ...live, WECHATPAY_PRODUCT: 'partner' })).product).toBe(
+      'partner',
+    );
+    expect(
+      liveWechatPayOptions(new ConfigService({ ...live, WECHATPAY_PRODUCT: ' ecommerce ' })).product,
+    ).toBe('ecommerce');
+    expect(() => liveWechatPayOptions(new ConfigService(live))).toThrow(
+      /Missing: WECHATPAY_PRODUCT \('ecommerce' for 电商平台 \/ 平台收付通, 'partner' for 普通服务商\)$/,
+    );
+    expect(() => liveWechatPayOptions(new ConfigService({ ...live, WECHATPAY_PRODUCT: 'shop' }))).toThrow(
+      `WECHATPAY_PRODUCT is "shop": set 'ecommerce' (电商平台 / 平台收付通) or 'partner' (普通服务商)`,
+    );
+  });
+});
