@@ -366,6 +366,42 @@ describe('sample shop: restarts', () => {
   });
 });
 
+describe('sample shop: restarts with a cart', () => {
+  it('keeps carts at the embedded simulator too: an unpaid cart is paid after a restart and can be queried', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sample-restart-cart-'));
+    const dbFile = join(dir, 'shop.sqlite');
+    try {
+      const first = await startSample('express', { dbFile });
+      const created = await call<CreatedCart>(first, 'POST', '/api/carts', {
+        items: [
+          { productId: 'mug', subMchid: '1900000109' },
+          { productId: 'tea', subMchid: '1900000110' },
+        ],
+      });
+      expect(created.status).toBe(201);
+      await first.close();
+      const second = await startSample('express', { dbFile });
+      try {
+        const no = created.body.cart.cart_no;
+        // The cart's notify_url names the first instance's port; a real restart keeps its address.
+        second.sim.routeNotificationsTo(second.url);
+        await second.sim.payCombine(no);
+        const paid = await waitFor(
+          () => call<CartView>(second, 'GET', `/api/carts/${no}`).then((r) => r.body),
+          (c) => c.state === 'SUCCESS',
+        );
+        expect(paid.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS']);
+        const checked = await call<CheckedCart>(second, 'POST', `/api/carts/${no}/check`);
+        expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual(['SUCCESS', 'SUCCESS']);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sample shop: trade bills', () => {
   let s: RunningSample;
   const day = (daysAgo: number): string => beijingDate(new Date(Date.now() - daysAgo * 86_400_000));
