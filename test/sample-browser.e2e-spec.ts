@@ -238,8 +238,11 @@ if (!available && !required) {
         // One QR code, one payment on the simulator's cashier page, every sub-order paid.
         const [payPage] = await Promise.all([ctx.waitForEvent('page'), p.click('#cart-qr')]);
         await payPage.waitForLoadState();
+        expect(await payPage.textContent('#sim-out-trade-no')).toBe(cartNo);
         await payPage.click('#sim-pay');
         await payPage.locator('#sim-state', { hasText: 'SUCCESS' }).waitFor();
+        await expectNoHorizontalOverflow(payPage, `${name}, simulator cashier of the cart`);
+        await payPage.screenshot({ path: join(ARTIFACTS, `sample-simulator-cashier-cart-${width}.png`) });
         await payPage.close();
         await p.locator('#cart-state', { hasText: 'SUCCESS' }).waitFor();
         await p.locator('#cart-paid-banner').waitFor({ state: 'visible' });
@@ -310,6 +313,27 @@ if (!available && !required) {
     } finally {
       sample.sim.routeNotificationsTo(undefined);
     }
+  });
+
+  it('closes an unpaid cart whole, after which its QR code cannot be paid', async () => {
+    await page.selectOption('#product', 'mug');
+    await page.selectOption('#sub-mchid', '1900000109');
+    await page.click('#add-to-cart');
+    await page.selectOption('#sub-mchid', '1900000110');
+    await page.click('#add-to-cart');
+    await page.click('#pay-cart');
+    await page.locator('#cart-state', { hasText: 'NOTPAY' }).waitFor();
+    const cartNo = (await page.textContent('#cart-no')) ?? '';
+    await page.click('#close-cart');
+    await page.locator('#cart-state', { hasText: 'CLOSED' }).waitFor();
+    await page.locator('#cart-closed-note').waitFor({ state: 'visible' });
+    expect(await page.locator('#cart-sub-rows tr', { hasText: 'CLOSED' }).count()).toBe(2);
+    expect(await page.isDisabled('#close-cart')).toBe(true);
+    expect(sample.sim.getCombineOrder(cartNo)?.tradeState).toBe('CLOSED');
+    const [payPage] = await Promise.all([context.waitForEvent('page'), page.click('#cart-qr')]);
+    await payPage.waitForLoadState();
+    expect(await payPage.textContent('#sim-state')).toBe('CLOSED');
+    expect(await payPage.isDisabled('#sim-pay')).toBe(true);
   });
 
   it('clears the card of the previous order when a new order fails', async () => {
