@@ -68,6 +68,7 @@ function product(config: ConfigService, missing: string[]): WechatPayProduct {
   if (raw === 'ecommerce' || raw === 'partner') return raw;
   if (!raw) {
     missing.push("WECHATPAY_PRODUCT ('ecommerce' for 电商平台 / 平台收付通, 'partner' for 普通服务商)");
+    // Never used: the missing variable fails the boot below, with the others.
     return 'ecommerce';
   }
   throw new Error(
