@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beijingDate } from 'nestjs-wechat-partner-pay';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type RunningSample, startSample } from './helpers/sample-app';
+import { type RunningSample, startSample, waitFor } from './helpers/sample-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, 'artifacts');
@@ -182,6 +182,159 @@ if (!available && !required) {
     },
     90_000,
   );
+
+  it.each([
+    ['phone', 390, 844],
+    ['desktop', 1280, 900],
+  ])(
+    'fits a %s screen (%i px): a cart of two sub-merchants paid with one QR code, one sub-order refunded (ecommerce)',
+    async (name, width, height) => {
+      const ctx = await browser.newContext({ viewport: { width, height } });
+      try {
+        const p = await ctx.newPage();
+        p.on('pageerror', (e) => pageErrors.push(e.message));
+        await p.goto(`${sample.url}/`);
+        await p.locator('#mode', { hasText: '平台收付通 (ecommerce)' }).waitFor();
+        expect(await p.isDisabled('#pay-cart')).toBe(true);
+
+        // A mug from one sub-merchant, a lamp and a tea from another.
+        for (const [product, sub] of [
+          ['mug', '1900000109'],
+          ['lamp', '1900000110'],
+          ['tea', '1900000110'],
+        ]) {
+          await p.selectOption('#product', product);
+          await p.selectOption('#sub-mchid', sub);
+          await p.click('#add-to-cart');
+        }
+        expect(await p.locator('#cart-lines tr').count()).toBe(3);
+        expect(await p.textContent('#cart-total')).toBe(
+          '¥168.01 · 3 line(s) · 2 sub-merchant(s) → 3 sub-order(s)',
+        );
+        await p
+          .locator('#cart-lines tr', { hasText: 'Oolong tea' })
+          .getByRole('button', { name: 'Remove' })
+          .click();
+        expect(await p.locator('#cart-lines tr').count()).toBe(2);
+        await expectNoHorizontalOverflow(p, `${name}, cart`);
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await p.locator('#cart').screenshot({ path: join(ARTIFACTS, `sample-${width}-cart.png`) });
+
+        await p.click('#pay-cart');
+        await p.locator('#cart-state', { hasText: 'NOTPAY' }).waitFor();
+        await p.waitForFunction(
+          "(() => { const img = document.getElementById('cart-qr'); return !!img && img.complete && img.naturalWidth > 0; })()",
+        );
+        const cartNo = (await p.textContent('#cart-no')) ?? '';
+        expect(await p.textContent('#cart-amount')).toBe('¥168.00');
+        expect(await p.locator('#cart-sub-rows tr').count()).toBe(2);
+        expect(await p.locator('#cart-lines tr').count()).toBe(0);
+        expect(await p.getAttribute('#cart-pay-link', 'href')).toBe(
+          sample.sim.cashierUrl((await p.textContent('#cart-code-url')) ?? ''),
+        );
+        await expectNoHorizontalOverflow(p, `${name}, combine QR code`);
+        await p.locator('#cart-order').screenshot({ path: join(ARTIFACTS, `sample-${width}-cart-qr.png`) });
+
+        // One QR code, one payment on the simulator's cashier page, every sub-order paid.
+        const [payPage] = await Promise.all([ctx.waitForEvent('page'), p.click('#cart-qr')]);
+        await payPage.waitForLoadState();
+        expect(await payPage.textContent('#sim-out-trade-no')).toBe(cartNo);
+        await payPage.click('#sim-pay');
+        await payPage.locator('#sim-state', { hasText: 'SUCCESS' }).waitFor();
+        await expectNoHorizontalOverflow(payPage, `${name}, simulator cashier of the cart`);
+        await payPage.screenshot({ path: join(ARTIFACTS, `sample-simulator-cashier-cart-${width}.png`) });
+        await payPage.close();
+        await p.locator('#cart-state', { hasText: 'SUCCESS' }).waitFor();
+        await p.locator('#cart-paid-banner').waitFor({ state: 'visible' });
+        expect(await p.isHidden('#cart-native')).toBe(true);
+        expect(await p.locator('#cart-sub-rows tr', { hasText: 'SUCCESS' }).count()).toBe(2);
+        expect(sample.sim.getCombineOrder(cartNo)?.tradeState).toBe('SUCCESS');
+
+        // The combine query's trade_state of each sub-order.
+        await p.click('#check-cart');
+        await p.locator('#cart-sub-rows tr td:nth-child(6)', { hasText: 'SUCCESS' }).nth(1).waitFor();
+
+        // Refund the lamp's sub-order on its own, through the 平台收付通 refund API.
+        const lampRow = p.locator('#cart-sub-rows tr', { hasText: 'Desk lamp' });
+        const lampNo = (await lampRow.locator('td').first().textContent()) ?? '';
+        await lampRow.getByRole('button', { name: /^Refund sub-order/ }).click();
+        await p.locator('#order-no', { hasText: lampNo }).waitFor();
+        expect(await p.textContent('#order-cart')).toContain(cartNo);
+        expect(await p.isDisabled('#close-order')).toBe(true);
+        const from = sample.sim.requests.length;
+        await p.click('#refund-all');
+        await p.locator('#refund-rows tr', { hasText: '¥129.00' }).filter({ hasText: 'SUCCESS' }).waitFor();
+        expect(sample.sim.requests.slice(from).map((r) => r.path)).toContain('/v3/ecommerce/refunds/apply');
+        await p
+          .locator('#cart-sub-rows tr', { hasText: 'Desk lamp' })
+          .locator('td:nth-child(7)', { hasText: '¥129.00' })
+          .waitFor();
+        await p.click('#check-cart');
+        await lampRow.locator('td:nth-child(6)', { hasText: 'REFUND' }).waitFor();
+        await expectNoHorizontalOverflow(p, `${name}, paid cart with a refunded sub-order`);
+        await p.locator('#cart-order').screenshot({ path: join(ARTIFACTS, `sample-${width}-cart-paid.png`) });
+        await p.screenshot({ path: join(ARTIFACTS, `sample-${width}-cart-page.png`), fullPage: true });
+      } finally {
+        await ctx.close();
+      }
+    },
+    90_000,
+  );
+
+  it('ecommerce refund: PROCESSING until WeChat Pay says more; "Query refunds" settles one whose notification was lost', async () => {
+    const outTradeNo = await buyMugByQr();
+    await sample.sim.pay(outTradeNo);
+    await page.locator('#order-state', { hasText: 'SUCCESS' }).waitFor();
+    // Nobody listens there: the REFUND.SUCCESS notification never reaches the shop.
+    sample.sim.routeNotificationsTo('http://127.0.0.1:9');
+    try {
+      const from = sample.sim.requests.length;
+      await page.click('#refund-all');
+      await page
+        .locator('#refund-rows tr', { hasText: '¥39.00' })
+        .filter({ hasText: 'PROCESSING' })
+        .waitFor();
+      expect(sample.sim.requests.slice(from).map((r) => `${r.method} ${r.path}`)).toEqual([
+        'POST /v3/ecommerce/refunds/apply',
+      ]);
+      const refund = sample.sim.listRefunds().find((r) => r.outTradeNo === outTradeNo);
+      expect(refund).toBeDefined();
+      await waitFor(
+        () => Promise.resolve(sample.sim.getRefund(refund?.outRefundNo ?? '')?.status),
+        (st) => st === 'SUCCESS',
+      );
+      expect(await page.textContent('#refund-rows')).toContain('PROCESSING');
+      await page.click('#refund-check');
+      await page.locator('#refund-rows tr', { hasText: '¥39.00' }).filter({ hasText: 'SUCCESS' }).waitFor();
+      expect(sample.sim.requests.at(-1)?.path).toBe(
+        `/v3/ecommerce/refunds/out-refund-no/${refund?.outRefundNo}?sub_mchid=1900000109`,
+      );
+      expect(await page.isHidden('#refund-check')).toBe(true);
+    } finally {
+      sample.sim.routeNotificationsTo(undefined);
+    }
+  });
+
+  it('closes an unpaid cart whole, after which its QR code cannot be paid', async () => {
+    await page.selectOption('#product', 'mug');
+    await page.selectOption('#sub-mchid', '1900000109');
+    await page.click('#add-to-cart');
+    await page.selectOption('#sub-mchid', '1900000110');
+    await page.click('#add-to-cart');
+    await page.click('#pay-cart');
+    await page.locator('#cart-state', { hasText: 'NOTPAY' }).waitFor();
+    const cartNo = (await page.textContent('#cart-no')) ?? '';
+    await page.click('#close-cart');
+    await page.locator('#cart-state', { hasText: 'CLOSED' }).waitFor();
+    await page.locator('#cart-closed-note').waitFor({ state: 'visible' });
+    expect(await page.locator('#cart-sub-rows tr', { hasText: 'CLOSED' }).count()).toBe(2);
+    expect(await page.isDisabled('#close-cart')).toBe(true);
+    expect(sample.sim.getCombineOrder(cartNo)?.tradeState).toBe('CLOSED');
+    const [payPage] = await Promise.all([context.waitForEvent('page'), page.click('#cart-qr')]);
+    await payPage.waitForLoadState();
+    expect(await payPage.textContent('#sim-state')).toBe('CLOSED');
+    expect(await payPage.isDisabled('#sim-pay')).toBe(true);
+  });
 
   it('clears the card of the previous order when a new order fails', async () => {
     await buyMugByQr();

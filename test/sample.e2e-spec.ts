@@ -8,9 +8,18 @@ import { join } from 'node:path';
 import { beijingDate, parseTradeBill } from 'nestjs-wechat-partner-pay';
 import type { TradeBillView } from '../sample/src/bills/shop-bills.service';
 import { tradeBillCsv } from '../sample/src/bills/bill-csv';
-import { OrdersRepository, type PaymentOutcome, type ShopOrder } from '../sample/src/shop/orders.repository';
+import { ConfigService } from '@nestjs/config';
+import Database from 'better-sqlite3';
+import {
+  type NewShopOrder,
+  OrdersRepository,
+  type PaymentOutcome,
+  type ShopOrder,
+} from '../sample/src/shop/orders.repository';
 import type { OrderView } from '../sample/src/shop/shop-refunds.service';
+import type { CartView, CheckedCart, CreatedCart } from '../sample/src/shop/shop-carts.service';
 import { ShopService, type CreatedOrder } from '../sample/src/shop/shop.service';
+import { liveWechatPayOptions } from '../sample/src/wechat-pay/live-credentials';
 import { SPEC_ALL_CSV } from './fixtures/bills/bill-fixtures';
 import { type RunningSample, type SampleAdapter, startSample, waitFor } from './helpers/sample-app';
 
@@ -357,6 +366,42 @@ describe('sample shop: restarts', () => {
   });
 });
 
+describe('sample shop: restarts with a cart', () => {
+  it('keeps carts at the embedded simulator too: an unpaid cart is paid after a restart and can be queried', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sample-restart-cart-'));
+    const dbFile = join(dir, 'shop.sqlite');
+    try {
+      const first = await startSample('express', { dbFile });
+      const created = await call<CreatedCart>(first, 'POST', '/api/carts', {
+        items: [
+          { productId: 'mug', subMchid: '1900000109' },
+          { productId: 'tea', subMchid: '1900000110' },
+        ],
+      });
+      expect(created.status).toBe(201);
+      await first.close();
+      const second = await startSample('express', { dbFile });
+      try {
+        const no = created.body.cart.cart_no;
+        // The cart's notify_url names the first instance's port; a real restart keeps its address.
+        second.sim.routeNotificationsTo(second.url);
+        await second.sim.payCombine(no);
+        const paid = await waitFor(
+          () => call<CartView>(second, 'GET', `/api/carts/${no}`).then((r) => r.body),
+          (c) => c.state === 'SUCCESS',
+        );
+        expect(paid.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS']);
+        const checked = await call<CheckedCart>(second, 'POST', `/api/carts/${no}/check`);
+        expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual(['SUCCESS', 'SUCCESS']);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sample shop: trade bills', () => {
   let s: RunningSample;
   const day = (daysAgo: number): string => beijingDate(new Date(Date.now() - daysAgo * 86_400_000));
@@ -438,6 +483,49 @@ describe('sample shop: OrdersRepository', () => {
     dir = mkdtempSync(join(tmpdir(), 'sample-repo-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('opens a database made before carts existed, and pays a cart all or nothing', () => {
+    const file = join(dir, 'old.sqlite');
+    const old = new Database(file);
+    old.exec(
+      `CREATE TABLE orders (out_trade_no TEXT PRIMARY KEY, sub_mchid TEXT NOT NULL, product_id TEXT NOT NULL,
+         description TEXT NOT NULL, total INTEGER NOT NULL, scene TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'NOTPAY',
+         code_url TEXT, transaction_id TEXT UNIQUE, created_at TEXT NOT NULL, paid_at TEXT, updated_at TEXT NOT NULL);
+       INSERT INTO orders VALUES ('S0000001', '1900000109', 'tea', 'tea', 1, 'native', 'NOTPAY', NULL, NULL, 'x', NULL, 'x')`,
+    );
+    old.close();
+    const repo = new OrdersRepository(file);
+    try {
+      expect(repo.get('S0000001').cart_no).toBeNull();
+      const line = (no: string, sub: string): NewShopOrder => ({
+        out_trade_no: no,
+        sub_mchid: sub,
+        product_id: 'mug',
+        description: 'mug',
+        total: 3900,
+        scene: 'native',
+      });
+      repo.insertCart('C1', [line('S0000002', '1900000109'), line('S0000003', '1900000110')]);
+      const pay = (amount: number): PaymentOutcome =>
+        repo.markCartPaid('C1', '2024-05-20T05:29:35.000Z', [
+          { out_trade_no: 'S0000002', sub_mchid: '1900000109', total: 3900, transaction_id: 'T2' },
+          { out_trade_no: 'S0000003', sub_mchid: '1900000110', total: amount, transaction_id: 'T3' },
+        ]);
+      // One sub-order does not match: nothing is recorded, not even the other one.
+      expect(pay(1)).toBe('conflict');
+      expect(repo.subOrders('C1').map((o) => o.state)).toEqual(['NOTPAY', 'NOTPAY']);
+      expect(repo.getCart('C1').state).toBe('NOTPAY');
+      expect(pay(3900)).toBe('recorded');
+      expect(pay(3900)).toBe('duplicate');
+      expect(repo.subOrders('C1').map((o) => [o.state, o.transaction_id])).toEqual([
+        ['SUCCESS', 'T2'],
+        ['SUCCESS', 'T3'],
+      ]);
+      expect(repo.leaveCartNotpay('C1', 'CLOSED')).toBe(false);
+    } finally {
+      repo.onApplicationShutdown();
+    }
+  });
 
   it('moves NOTPAY → SUCCESS once across connections; other transitions only from NOTPAY', () => {
     const file = join(dir, 'shop.sqlite');
@@ -606,5 +694,321 @@ describe('sample shop: demo history of the simulator mode', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe.each<SampleAdapter>(['express', 'fastify'])(
+  'sample shop on %s: an ecommerce (平台收付通) platform',
+  (adapter) => {
+    let s: RunningSample;
+
+    beforeAll(async () => {
+      // manual: a refund stays PROCESSING until the test ends it; CLOSE: the other spelling of CLOSED.
+      s = await startSample(adapter, {
+        simulator: { refundMode: 'manual', ecommerce: { closedStatus: 'CLOSE' } },
+      });
+    });
+    afterAll(() => s?.close());
+
+    async function paidOrder(): Promise<string> {
+      const created = await buy(s, 'native');
+      await s.sim.pay(created.order.out_trade_no);
+      await waitFor(
+        () => order(s, created.order.out_trade_no),
+        (o) => o.state === 'SUCCESS',
+      );
+      return created.order.out_trade_no;
+    }
+
+    const view = (no: string): Promise<OrderView> =>
+      call<OrderView>(s, 'GET', `/api/orders/${no}`).then((r) => r.body);
+
+    it('refunds through /v3/ecommerce/refunds/apply: PROCESSING (the answer has no status) until the notification', async () => {
+      expect(s.sim.moduleOptions().product).toBe('ecommerce');
+      const no = await paidOrder();
+      const from = s.sim.requests.length;
+      const res = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds`, { amount: 900 });
+      expect(res.status).toBe(201);
+      expect(s.sim.requests.slice(from).map((r) => `${r.method} ${r.path}`)).toEqual([
+        'POST /v3/ecommerce/refunds/apply',
+      ]);
+      expect(res.body.refunds).toEqual([
+        expect.objectContaining({ amount: 900, status: 'PROCESSING', refund_id: expect.any(String) }),
+      ]);
+      const refundNo = res.body.refunds[0].out_refund_no;
+      // Still processing at WeChat Pay: a query changes nothing.
+      const checked = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds/check`);
+      expect(checked.body.refunds[0].status).toBe('PROCESSING');
+      expect(s.sim.requests.at(-1)?.path).toBe(
+        `/v3/ecommerce/refunds/out-refund-no/${refundNo}?sub_mchid=1900000109`,
+      );
+
+      s.sim.completeRefund(refundNo);
+      const done = await waitFor(
+        () => view(no),
+        (v) => v.refunds[0].status === 'SUCCESS',
+      );
+      expect(done).toMatchObject({ refundable: 3000, refunds: [{ success_time: expect.any(String) }] });
+    });
+
+    it('a refund WeChat Pay closes (spelled CLOSE) is CLOSED here and its amount refundable again', async () => {
+      const no = await paidOrder();
+      const res = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds`, {});
+      expect(res.body.refundable).toBe(0);
+      s.sim.completeRefund(res.body.refunds[0].out_refund_no, { status: 'CLOSED' });
+      const closed = await waitFor(
+        () => view(no),
+        (v) => v.refunds[0].status !== 'PROCESSING',
+      );
+      expect(closed).toMatchObject({ refundable: 3900, refunds: [{ status: 'CLOSED' }] });
+    });
+
+    it('"Query refunds" settles a refund whose notification was lost (queryByOutRefundNo)', async () => {
+      const no = await paidOrder();
+      const res = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds`, { amount: 100 });
+      // Nobody listens there: the REFUND.SUCCESS notification does not arrive.
+      s.sim.routeNotificationsTo('http://127.0.0.1:9');
+      try {
+        s.sim.completeRefund(res.body.refunds[0].out_refund_no);
+        expect((await view(no)).refunds[0].status).toBe('PROCESSING');
+        const checked = await call<OrderView>(s, 'POST', `/api/orders/${no}/refunds/check`);
+        expect(checked.body.refunds[0]).toMatchObject({
+          status: 'SUCCESS',
+          success_time: expect.any(String),
+        });
+      } finally {
+        s.sim.routeNotificationsTo(undefined);
+      }
+    });
+  },
+);
+
+describe.each<SampleAdapter>(['express', 'fastify'])(
+  'sample shop on %s: carts (combine payments)',
+  (adapter) => {
+    let s: RunningSample;
+
+    beforeAll(async () => {
+      s = await startSample(adapter, { simulator: { refundDelayMs: 20 } });
+    });
+    afterAll(() => s?.close());
+
+    const twoShops = [
+      { productId: 'mug', subMchid: '1900000109' },
+      { productId: 'lamp', subMchid: '1900000110' },
+      { productId: 'tea', subMchid: '1900000110' },
+    ];
+
+    async function newCart(items = twoShops): Promise<CreatedCart> {
+      const res = await call<CreatedCart>(s, 'POST', '/api/carts', { items });
+      expect(res.status).toBe(201);
+      return res.body;
+    }
+
+    const cartView = (no: string): Promise<CartView> =>
+      call<CartView>(s, 'GET', `/api/carts/${no}`).then((r) => r.body);
+
+    it('pays a cart of two sub-merchants with one QR code; one notification marks every sub-order paid', async () => {
+      const created = await newCart();
+      const no = created.cart.cart_no;
+      expect(created.cart).toMatchObject({ state: 'NOTPAY', total: 3900 + 12900 + 1 });
+      expect(created.cart.sub_orders.map((o) => [o.sub_mchid, o.total, o.state, o.cart_no])).toEqual([
+        ['1900000109', 3900, 'NOTPAY', no],
+        ['1900000110', 12900, 'NOTPAY', no],
+        ['1900000110', 1, 'NOTPAY', no],
+      ]);
+      expect(created.code_url).toMatch(/^weixin:\/\/wxpay\/bizpayurl\?pr=/);
+      expect(created.pay_page_url).toBe(s.sim.cashierUrl(created.code_url));
+      const qr = await fetch(`${s.url}${created.qr_svg_url}`);
+      expect(qr.headers.get('content-type')).toContain('image/svg+xml');
+      expect(await qr.text()).toMatch(/^<svg/);
+      expect(s.sim.getCombineOrder(no)?.subOrders).toHaveLength(3);
+
+      // The live stream: NOTPAY at once, SUCCESS when the one notification has arrived, then it ends.
+      let firstEvent!: () => void;
+      const subscribed = new Promise<void>((resolve) => (firstEvent = resolve));
+      const states = sseStates(`${s.url}/api/carts/${no}/events`, () => firstEvent());
+      await subscribed;
+      await s.sim.payCombine(no);
+      expect(await states).toEqual(['NOTPAY', 'SUCCESS']);
+      const paid = await cartView(no);
+      expect(paid.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+      const simTx = new Map(s.sim.getCombineOrder(no)?.subOrders.map((o) => [o.outTradeNo, o.transactionId]));
+      expect(paid.sub_orders.map((o) => o.transaction_id)).toEqual(
+        paid.sub_orders.map((o) => simTx.get(o.out_trade_no)),
+      );
+      await s.sim.notifications.flush();
+      expect(
+        s.sim.deliveries.filter((d) => d.url.endsWith('/wechatpay/combine-notify')).map((d) => d.status),
+      ).toEqual([204]);
+
+      // The combine query tells each sub-order's trade_state.
+      const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
+      expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual([
+        'SUCCESS',
+        'SUCCESS',
+        'SUCCESS',
+      ]);
+    });
+
+    it('refunds one sub-order through the ecommerce API; the combine query then shows it REFUND', async () => {
+      const created = await newCart();
+      const no = created.cart.cart_no;
+      await s.sim.payCombine(no);
+      await waitFor(
+        () => cartView(no),
+        (c) => c.state === 'SUCCESS',
+      );
+      const lamp = created.cart.sub_orders[1];
+      const from = s.sim.requests.length;
+      const refund = await call<OrderView>(s, 'POST', `/api/orders/${lamp.out_trade_no}/refunds`, {});
+      expect(refund.body).toMatchObject({
+        refundable: 0,
+        refunds: [{ amount: 12900, status: 'PROCESSING' }],
+      });
+      expect(s.sim.requests[from]).toMatchObject({ method: 'POST', path: '/v3/ecommerce/refunds/apply' });
+      await waitFor(
+        () => cartView(no),
+        (c) => c.sub_orders[1].refunds[0]?.status === 'SUCCESS',
+      );
+      const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
+      expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual([
+        'SUCCESS',
+        'REFUND',
+        'SUCCESS',
+      ]);
+      expect(checked.body.cart.sub_orders.map((o) => o.refundable)).toEqual([3900, 0, 1]);
+    });
+
+    it('closes an unpaid cart whole; its sub-orders cannot be checked or closed one by one', async () => {
+      const created = await newCart(twoShops.slice(0, 2));
+      const no = created.cart.cart_no;
+      const sub = created.cart.sub_orders[0].out_trade_no;
+      expect((await call(s, 'POST', `/api/orders/${sub}/close`)).status).toBe(409);
+      expect((await call(s, 'POST', `/api/orders/${sub}/check`)).status).toBe(409);
+      const closed = await call<CartView>(s, 'POST', `/api/carts/${no}/close`);
+      expect(closed.body.state).toBe('CLOSED');
+      expect(closed.body.sub_orders.map((o) => o.state)).toEqual(['CLOSED', 'CLOSED']);
+      expect(s.sim.getCombineOrder(no)?.tradeState).toBe('CLOSED');
+      const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
+      expect(checked.body.wechat_sub_orders.map((o) => o.trade_state)).toEqual(['CLOSED', 'CLOSED']);
+    });
+
+    it('"Check payment" of a cart records a payment whose notification was lost', async () => {
+      const created = await newCart(twoShops.slice(0, 2));
+      const no = created.cart.cart_no;
+      s.sim.routeNotificationsTo('http://127.0.0.1:9');
+      try {
+        await s.sim.payCombine(no);
+        expect((await cartView(no)).state).toBe('NOTPAY');
+        const checked = await call<CheckedCart>(s, 'POST', `/api/carts/${no}/check`);
+        expect(checked.body.cart.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS']);
+      } finally {
+        s.sim.routeNotificationsTo(undefined);
+      }
+    });
+
+    it('rejects a cart notification that does not match the stored cart (假通知); a true one counts once', async () => {
+      const created = await newCart(twoShops.slice(0, 2));
+      const no = created.cart.cart_no;
+      const resource = (lampTotal: number, tag: string): Record<string, unknown> => ({
+        combine_appid: s.sim.credentials.spAppid,
+        combine_mchid: s.sim.credentials.spMchid,
+        combine_out_trade_no: no,
+        combine_payer_info: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+        sub_orders: created.cart.sub_orders.map((o, i) => ({
+          mchid: s.sim.credentials.spMchid,
+          sub_mchid: o.sub_mchid,
+          out_trade_no: o.out_trade_no,
+          trade_state: 'SUCCESS',
+          trade_type: 'NATIVE',
+          bank_type: 'OTHERS',
+          attach: `cart:${no}`,
+          success_time: '2024-05-20T13:29:35+08:00',
+          transaction_id: `42000000${tag}${i}${o.out_trade_no.replace(/\D/g, '').slice(-16)}`,
+          amount: {
+            total_amount: i === 1 ? lampTotal : o.total,
+            payer_amount: i === 1 ? lampTotal : o.total,
+            currency: 'CNY',
+            payer_currency: 'CNY',
+          },
+        })),
+      });
+      const post = (body: Record<string, unknown>): Promise<Response> => {
+        const signed = s.sim.signedNotification('TRANSACTION.SUCCESS', body);
+        return fetch(`${s.url}/wechatpay/combine-notify`, {
+          method: 'POST',
+          headers: { ...signed.headers, 'Content-Type': 'application/json' },
+          body: signed.body,
+        });
+      };
+      expect((await post(resource(1, '1'))).status).toBe(400);
+      expect((await cartView(no)).state).toBe('NOTPAY');
+      // A single-order route never takes a cart.
+      const signed = s.sim.signedNotification('TRANSACTION.SUCCESS', resource(12900, '2'));
+      const single = await fetch(`${s.url}/wechatpay/notify`, {
+        method: 'POST',
+        headers: { ...signed.headers, 'Content-Type': 'application/json' },
+        body: signed.body,
+      });
+      expect(single.status).toBe(400);
+
+      const good = resource(12900, '3');
+      const [first, second] = await Promise.all([post(good), post(good)]);
+      expect([first.status, second.status].every((st) => st === 200 || st === 204)).toBe(true);
+      const paid = await cartView(no);
+      expect(paid.sub_orders.map((o) => o.state)).toEqual(['SUCCESS', 'SUCCESS']);
+      const transactionIds = paid.sub_orders.map((o) => o.transaction_id);
+      // Another delivery with other ids (not a duplicate) changes nothing: the cart row is not NOTPAY any more.
+      expect((await post(resource(12900, '4'))).status).toBeLessThan(300);
+      expect((await cartView(no)).sub_orders.map((o) => o.transaction_id)).toEqual(transactionIds);
+    });
+
+    it('takes prices from the catalog and rejects unknown input', async () => {
+      expect((await call(s, 'POST', '/api/carts', { items: [] })).status).toBe(400);
+      expect(
+        (await call(s, 'POST', '/api/carts', { items: [{ productId: 'car', subMchid: '1900000109' }] }))
+          .status,
+      ).toBe(400);
+      expect(
+        (
+          await call(s, 'POST', '/api/carts', {
+            items: [{ productId: 'tea', subMchid: '1900000109', total: 1 }],
+          })
+        ).status,
+      ).toBe(400);
+      expect(
+        (await call(s, 'POST', '/api/carts', { items: [{ productId: 'tea', subMchid: '1234' }] })).status,
+      ).toBe(400);
+      expect((await call(s, 'GET', '/api/carts/nope')).status).toBe(400);
+      expect((await call(s, 'GET', '/api/carts/C2024052000000000000000')).status).toBe(404);
+    });
+  },
+);
+
+describe('sample shop: live credentials', () => {
+  const live = {
+    WECHATPAY_SP_MCHID: '1230000109',
+    WECHATPAY_SP_APPID: 'wx8888888888888888',
+    WECHATPAY_SERIAL_NO: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1',
+    WECHATPAY_API_V3_KEY: 'a'.repeat(32),
+    WECHATPAY_PUBLIC_KEY_ID: 'PUB_KEY_ID_0112345678',
+    WECHATPAY_PRIVATE_KEY: 'private key PEM',
+    WECHATPAY_PUBLIC_KEY: 'public key PEM',
+  };
+
+  it('takes the product from WECHATPAY_PRODUCT, and names it when it is missing or wrong', () => {
+    expect(liveWechatPayOptions(new ConfigService({ ...live, WECHATPAY_PRODUCT: 'partner' })).product).toBe(
+      'partner',
+    );
+    expect(
+      liveWechatPayOptions(new ConfigService({ ...live, WECHATPAY_PRODUCT: ' ecommerce ' })).product,
+    ).toBe('ecommerce');
+    expect(() => liveWechatPayOptions(new ConfigService(live))).toThrow(
+      /Missing: WECHATPAY_PRODUCT \('ecommerce' for 电商平台 \/ 平台收付通, 'partner' for 普通服务商\)$/,
+    );
+    expect(() => liveWechatPayOptions(new ConfigService({ ...live, WECHATPAY_PRODUCT: 'shop' }))).toThrow(
+      `WECHATPAY_PRODUCT is "shop": set 'ecommerce' (电商平台 / 平台收付通) or 'partner' (普通服务商)`,
+    );
   });
 });

@@ -8,6 +8,12 @@
   var pollTimer = null;
   var h5Timer = null;
   var subMerchantNames = {};
+  var productsById = {};
+  var cartLines = []; // { productId, subMchid } chosen, not yet ordered
+  var currentCart = null; // the cart shown in "Pay the cart"
+  var cartStream = null;
+  var cartPollTimer = null;
+  var wechatSubStates = {}; // out_trade_no → trade_state from the last combine query
   var offered = { native: false, params: false, h5: false }; // the pay controls of the order's scene
 
   // ---- helpers ------------------------------------------------------------------------------------------------
@@ -93,12 +99,16 @@
 
   function loadConfig() {
     return api('GET', '/api/config').then(function (cfg) {
-      $('mode').textContent = cfg.mode === 'simulator'
+      var product = cfg.product === 'ecommerce' ? ' Platform: 平台收付通 (ecommerce).' : cfg.product === 'partner' ? ' Platform: 普通服务商 (partner).' : '';
+      $('mode').textContent = (cfg.mode === 'simulator'
         ? 'Simulator mode: payments go to the embedded WeChat Pay simulator at ' + cfg.simulator_url + ' — no real money.'
-        : 'Live mode: payments go to the real WeChat Pay.';
+        : 'Live mode: payments go to the real WeChat Pay.') + product;
       $('mode').className = 'mode ' + cfg.mode;
       if (cfg.latest_bill_date) $('bill-date').value = cfg.latest_bill_date;
-      cfg.products.forEach(function (p) { $('product').appendChild(option(p.id, p.name + ' — ' + yuan(p.price))); });
+      cfg.products.forEach(function (p) {
+        productsById[p.id] = p;
+        $('product').appendChild(option(p.id, p.name + ' — ' + yuan(p.price)));
+      });
       cfg.sub_merchants.forEach(function (s) {
         subMerchantNames[s.subMchid] = s.name;
         $('sub-mchid').appendChild(option(s.subMchid, s.name + ' (' + s.subMchid + ')'));
@@ -204,14 +214,17 @@
     $('order-paid-at').textContent = beijing(o.paid_at);
     renderRefunds(o);
     $('order-no').textContent = o.out_trade_no;
+    show($('order-cart-label'), !!o.cart_no);
+    show($('order-cart'), !!o.cart_no);
+    $('order-cart').textContent = o.cart_no ? o.cart_no + ' (a sub-order: paid, checked and closed with its cart)' : '';
     $('order-description').textContent = o.description;
     $('order-sub-mchid').textContent = (subMerchantNames[o.sub_mchid] || '') + ' (' + o.sub_mchid + ')';
     $('order-total').textContent = yuan(o.total);
     $('order-state').textContent = o.state;
     $('order-state').className = 'state ' + o.state.toLowerCase();
     show($('paid-banner'), o.state === 'SUCCESS');
-    $('check-order').disabled = o.state !== 'NOTPAY';
-    $('close-order').disabled = o.state !== 'NOTPAY';
+    $('check-order').disabled = o.state !== 'NOTPAY' || !!o.cart_no;
+    $('close-order').disabled = o.state !== 'NOTPAY' || !!o.cart_no;
   }
 
   // ---- refunds ------------------------------------------------------------------------------------------------
@@ -240,6 +253,32 @@
       body.appendChild(tr);
     });
     show($('refund-table'), refunds.length > 0);
+    show($('refund-check'), refunds.some(function (r) { return r.status === 'PROCESSING'; }));
+  }
+
+  /** Asks WeChat Pay about the refunds still PROCESSING (queryByOutRefundNo), for a late notification. */
+  function checkRefunds() {
+    if (!current) return;
+    showError($('refund-error'), null);
+    api('POST', '/api/orders/' + encodeURIComponent(current.out_trade_no) + '/refunds/check')
+      .then(render)
+      .catch(function (err) { showError($('refund-error'), err); })
+      .then(loadRecent);
+  }
+
+  /** Shows an existing order (a cart's sub-order) in the order card, to refund it. */
+  function openOrder(no) {
+    api('GET', '/api/orders/' + encodeURIComponent(no)).then(function (view) {
+      offered = { native: false, params: false, h5: false };
+      clearInterval(h5Timer);
+      show($('order'), true);
+      showError($('order-error'), null);
+      showError($('refund-error'), null);
+      current = null;
+      render(view);
+      if (pending(view)) watch(no); else stopWatching();
+      $('order').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    }).catch(function (err) { showError($('cart-order-error'), err); });
   }
 
   function refund(all) {
@@ -255,7 +294,7 @@
     $('refund-part').disabled = true;
     var no = current.out_trade_no;
     api('POST', '/api/orders/' + encodeURIComponent(no) + '/refunds', body)
-      .then(function (view) { render(view); watch(no); })
+      .then(function (view) { render(view); watch(no); if (view.cart_no) refreshCart(); })
       .catch(function (err) {
         showError($('refund-error'), err);
         return api('GET', '/api/orders/' + encodeURIComponent(no)).then(render);
@@ -279,6 +318,7 @@
       var o = JSON.parse(e.data);
       if (!current || o.out_trade_no !== current.out_trade_no) return;
       render(o);
+      if (o.cart_no && currentCart && currentCart.cart_no === o.cart_no) refreshCart();
       if (!pending(o)) { stopWatching(); loadRecent(); }
     };
     stream.onerror = function () {
@@ -307,6 +347,166 @@
     $('order-live').textContent = '';
   }
 
+  // ---- cart: one combine order for goods of several sub-merchants ---------------------------------------------
+
+  function addToCart() {
+    showError($('cart-error'), null);
+    if (cartLines.length >= 10) return showError($('cart-error'), new Error('A cart of this shop holds at most 10 lines'));
+    cartLines.push({ productId: $('product').value, subMchid: $('sub-mchid').value });
+    renderCartLines();
+  }
+
+  function renderCartLines() {
+    var body = $('cart-lines');
+    body.textContent = '';
+    var total = 0;
+    var shops = {};
+    cartLines.forEach(function (line, i) {
+      var p = productsById[line.productId] || { name: line.productId, price: 0 };
+      total += p.price;
+      shops[line.subMchid] = true;
+      var tr = cellRow([p.name, (subMerchantNames[line.subMchid] || '') + ' (' + line.subMchid + ')', yuan(p.price), ''], [2], $('cart-table'));
+      var remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'small';
+      remove.textContent = 'Remove';
+      remove.addEventListener('click', function () { cartLines.splice(i, 1); renderCartLines(); });
+      tr.lastChild.appendChild(remove);
+      tr.lastChild.removeAttribute('data-label');
+      body.appendChild(tr);
+    });
+    show($('cart-table'), cartLines.length > 0);
+    show($('cart-empty'), cartLines.length === 0);
+    $('pay-cart').disabled = cartLines.length === 0;
+    var n = Object.keys(shops).length;
+    $('cart-total').textContent = cartLines.length
+      ? yuan(total) + ' · ' + cartLines.length + ' line(s) · ' + n + ' sub-merchant(s) → ' + cartLines.length + ' sub-order(s)'
+      : '';
+  }
+
+  function payCart() {
+    showError($('cart-error'), null);
+    $('pay-cart').disabled = true;
+    api('POST', '/api/carts', { items: cartLines })
+      .then(function (created) {
+        cartLines = [];
+        renderCartLines();
+        wechatSubStates = {};
+        show($('cart-order'), true);
+        showError($('cart-order-error'), null);
+        $('cart-qr').src = safeUrl(created.qr_svg_url) || '';
+        $('cart-code-url').textContent = created.code_url;
+        var linked = setLink($('cart-pay-link'), created.pay_page_url);
+        $('cart-pay-link-note').textContent = linked
+          ? 'One code for the whole cart: scan with WeChat, or click it to open the simulator\'s payment page.'
+          : 'One code for the whole cart: scan with WeChat to pay.';
+        renderCart(created.cart);
+        watchCart(created.cart.cart_no);
+      })
+      .catch(function (err) {
+        showError($('cart-error'), err);
+        $('pay-cart').disabled = cartLines.length === 0;
+      })
+      .then(loadRecent);
+  }
+
+  /** Whether the cart can still change by itself: unpaid, or a sub-order's refund on its way. */
+  function cartPending(c) {
+    return c.state === 'NOTPAY' || c.sub_orders.some(pending);
+  }
+
+  function renderCart(c) {
+    currentCart = c;
+    $('cart-no').textContent = c.cart_no;
+    $('cart-amount').textContent = yuan(c.total);
+    $('cart-state').textContent = c.state;
+    $('cart-state').className = 'state ' + c.state.toLowerCase();
+    show($('cart-native'), c.state === 'NOTPAY' || c.state === 'CLOSED');
+    show($('cart-paid-banner'), c.state === 'SUCCESS');
+    show($('cart-closed-note'), c.state === 'CLOSED');
+    $('close-cart').disabled = c.state !== 'NOTPAY';
+    $('check-cart').disabled = c.state === 'FAILED';
+    var body = $('cart-sub-rows');
+    body.textContent = '';
+    c.sub_orders.forEach(function (o) {
+      var refunded = (o.refunds || []).filter(function (r) { return r.status === 'SUCCESS'; }).reduce(function (sum, r) { return sum + r.amount; }, 0);
+      var tr = cellRow([o.out_trade_no, (subMerchantNames[o.sub_mchid] || '') + ' (' + o.sub_mchid + ')', o.description, yuan(o.total), o.state, wechatSubStates[o.out_trade_no] || '', refunded ? yuan(refunded) : '', ''], [3, 6], $('cart-sub-table'));
+      tr.children[4].className = 'state ' + o.state.toLowerCase();
+      if (o.state === 'SUCCESS') {
+        var open = document.createElement('button');
+        open.type = 'button';
+        open.className = 'small';
+        open.textContent = 'Refund…';
+        open.setAttribute('aria-label', 'Refund sub-order ' + o.out_trade_no);
+        open.addEventListener('click', function () { openOrder(o.out_trade_no); });
+        tr.lastChild.appendChild(open);
+      }
+      tr.lastChild.removeAttribute('data-label');
+      body.appendChild(tr);
+    });
+  }
+
+  function refreshCart() {
+    if (!currentCart) return;
+    var no = currentCart.cart_no;
+    api('GET', '/api/carts/' + encodeURIComponent(no)).then(function (c) {
+      if (currentCart && currentCart.cart_no === no) renderCart(c);
+    }).catch(function () { /* the next change redraws it */ });
+  }
+
+  function watchCart(no) {
+    stopWatchingCart();
+    if (!window.EventSource) return pollCart(no);
+    cartStream = new EventSource('/api/carts/' + encodeURIComponent(no) + '/events');
+    $('cart-live').textContent = '(live)';
+    cartStream.onmessage = function (e) {
+      var c = JSON.parse(e.data);
+      if (!currentCart || c.cart_no !== currentCart.cart_no) return;
+      renderCart(c);
+      if (!cartPending(c)) { stopWatchingCart(); loadRecent(); }
+    };
+    cartStream.onerror = function () {
+      var open = currentCart && currentCart.cart_no === no && cartPending(currentCart);
+      stopWatchingCart();
+      if (open) pollCart(no);
+    };
+  }
+
+  function pollCart(no) {
+    $('cart-live').textContent = '(polling)';
+    cartPollTimer = setInterval(function () {
+      api('GET', '/api/carts/' + encodeURIComponent(no)).then(function (c) {
+        if (!currentCart || c.cart_no !== currentCart.cart_no) return;
+        renderCart(c);
+        if (!cartPending(c)) { stopWatchingCart(); loadRecent(); }
+      }).catch(function () { /* next tick tries again */ });
+    }, 2000);
+  }
+
+  function stopWatchingCart() {
+    if (cartStream) { cartStream.close(); cartStream = null; }
+    clearInterval(cartPollTimer);
+    cartPollTimer = null;
+    $('cart-live').textContent = '';
+  }
+
+  function cartAction(action) {
+    if (!currentCart) return;
+    var no = currentCart.cart_no;
+    showError($('cart-order-error'), null);
+    api('POST', '/api/carts/' + encodeURIComponent(no) + '/' + action)
+      .then(function (result) {
+        if (result.wechat_sub_orders) {
+          result.wechat_sub_orders.forEach(function (w) { wechatSubStates[w.out_trade_no] = w.trade_state; });
+        }
+        var c = result.cart || result;
+        renderCart(c);
+        if (!cartPending(c)) stopWatchingCart();
+      })
+      .catch(function (err) { showError($('cart-order-error'), err); })
+      .then(loadRecent);
+  }
+
   // ---- check and close ----------------------------------------------------------------------------------------
 
   function orderAction(action) {
@@ -331,7 +531,7 @@
       body.textContent = '';
       orders.forEach(function (o) {
         var refunded = (o.refunds || []).filter(function (r) { return r.status === 'SUCCESS'; }).reduce(function (sum, r) { return sum + r.amount; }, 0);
-        body.appendChild(cellRow([o.out_trade_no, o.scene, o.description, o.sub_mchid, yuan(o.total), o.state, refunded ? yuan(refunded) : '', beijing(o.created_at)], [4, 6], body.parentNode));
+        body.appendChild(cellRow([o.out_trade_no, o.cart_no ? 'cart (combine)' : o.scene, o.description, o.sub_mchid, yuan(o.total), o.state, refunded ? yuan(refunded) : '', beijing(o.created_at)], [4, 6], body.parentNode));
       });
     }).catch(function () { /* the list is a convenience */ });
   }
@@ -404,6 +604,11 @@
     $('close-order').addEventListener('click', function () { orderAction('close'); });
     $('refund-all').addEventListener('click', function () { refund(true); });
     $('refund-part').addEventListener('click', function () { refund(false); });
+    $('refund-check').addEventListener('click', checkRefunds);
+    $('add-to-cart').addEventListener('click', addToCart);
+    $('pay-cart').addEventListener('click', payCart);
+    $('check-cart').addEventListener('click', function () { cartAction('check'); });
+    $('close-cart').addEventListener('click', function () { cartAction('close'); });
     $('load-bill').addEventListener('click', loadBill);
     $('bill-date').value = beijingYesterday();
     $('bill-date').addEventListener('change', hideBillDownload);

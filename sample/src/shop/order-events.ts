@@ -19,6 +19,11 @@ export class OrderEvents implements OnModuleDestroy {
     return this.changes.pipe(filter((o) => o.out_trade_no === out_trade_no));
   }
 
+  /** Changes of the sub-orders of one cart. */
+  ofCart(cart_no: string): Observable<ShopOrder> {
+    return this.changes.pipe(filter((o) => o.cart_no === cart_no));
+  }
+
   /** Ends every open event stream, so that shutting down does not wait for browsers to disconnect. */
   onModuleDestroy(): void {
     this.changes.complete();

@@ -25,6 +25,8 @@ export interface ShopOrder {
   state: OrderState;
   /** Native only: kept to render the QR code again (valid 2 h). */
   code_url: string | null;
+  /** The cart (combine_out_trade_no) this order is a sub-order of; null for an order paid on its own. */
+  cart_no: string | null;
   transaction_id: string | null;
   created_at: string;
   paid_at: string | null;
@@ -56,6 +58,29 @@ export type NewShopOrder = Pick<
   ShopOrder,
   'out_trade_no' | 'sub_mchid' | 'product_id' | 'description' | 'total' | 'scene'
 >;
+
+/**
+ * A cart paid with one combine order (合单支付): its sub-orders are rows of `orders` with its `cart_no`, so that each
+ * is refunded like any order. WeChat Pay pays the sub-orders all or nothing, so the cart has one state.
+ */
+export interface ShopCart {
+  cart_no: string;
+  /** fen, the sum of the sub-orders */
+  total: number;
+  state: OrderState;
+  code_url: string | null;
+  created_at: string;
+  paid_at: string | null;
+  updated_at: string;
+}
+
+/** One sub-order of a paid cart, as WeChat Pay reported it. */
+export interface CartSubOrderPayment {
+  out_trade_no: string;
+  sub_mchid: string;
+  total: number;
+  transaction_id: string;
+}
 
 /** What a payment did to the local order. */
 export type PaymentOutcome =
@@ -91,7 +116,16 @@ CREATE TABLE IF NOT EXISTS refunds (
   success_time   TEXT,
   updated_at     TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (out_trade_no)`;
+CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (out_trade_no);
+CREATE TABLE IF NOT EXISTS carts (
+  cart_no        TEXT PRIMARY KEY,
+  total          INTEGER NOT NULL CHECK (total > 0),
+  state          TEXT NOT NULL DEFAULT 'NOTPAY',
+  code_url       TEXT,
+  created_at     TEXT NOT NULL,
+  paid_at        TEXT,
+  updated_at     TEXT NOT NULL
+)`;
 
 /** Refund states whose amount is spoken for: WeChat Pay counts them against the order total. */
 const COMMITTED_REFUND_STATES = `('PROCESSING', 'SUCCESS', 'ABNORMAL')`;
@@ -104,7 +138,7 @@ const COMMITTED_REFUND_STATES = `('PROCESSING', 'SUCCESS', 'ABNORMAL')`;
 export class OrdersRepository implements OnApplicationShutdown {
   private readonly db: Database.Database;
   private readonly stmt: {
-    insert: Database.Statement<[NewShopOrder & { now: string }]>;
+    insert: Database.Statement<[NewShopOrder & { cart_no: string | null; now: string }]>;
     find: Database.Statement<[string], ShopOrder>;
     recent: Database.Statement<[number], ShopOrder>;
     codeUrl: Database.Statement<[{ out_trade_no: string; code_url: string; now: string }]>;
@@ -152,16 +186,24 @@ export class OrdersRepository implements OnApplicationShutdown {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    // Databases made before carts existed get the column (SQLite has no ADD COLUMN IF NOT EXISTS).
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(orders)').all();
+    if (!columns.some((c) => c.name === 'cart_no'))
+      this.db.exec('ALTER TABLE orders ADD COLUMN cart_no TEXT');
+    this.db.exec('CREATE INDEX IF NOT EXISTS orders_by_cart ON orders (cart_no)');
     this.stmt = {
       insert: this.db.prepare(
-        `INSERT INTO orders (out_trade_no, sub_mchid, product_id, description, total, scene, state, created_at, updated_at)
-         VALUES (@out_trade_no, @sub_mchid, @product_id, @description, @total, @scene, 'NOTPAY', @now, @now)`,
+        `INSERT INTO orders (out_trade_no, sub_mchid, product_id, description, total, scene, state, cart_no, created_at, updated_at)
+         VALUES (@out_trade_no, @sub_mchid, @product_id, @description, @total, @scene, 'NOTPAY', @cart_no, @now, @now)`,
       ),
       find: this.db.prepare('SELECT * FROM orders WHERE out_trade_no = ?'),
       recent: this.db.prepare('SELECT * FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?'),
       codeUrl: this.db.prepare(
         'UPDATE orders SET code_url = @code_url, updated_at = @now WHERE out_trade_no = @out_trade_no',
       ),
+      // The business-state check that closes what the module's exactly-once handling leaves open (see
+      // docs/notifications.md): only the delivery whose UPDATE changes the NOTPAY row records the payment; a
+      // duplicate, a retry after a lost completion or a concurrent instance changes no row and does nothing.
       // The amount and sub-merchant are part of the condition too: a payment that does not match the order can
       // never be recorded, even if a caller forgot to compare them first.
       paid: this.db.prepare(
@@ -194,8 +236,97 @@ export class OrdersRepository implements OnApplicationShutdown {
   }
 
   insert(order: NewShopOrder): ShopOrder {
-    this.stmt.insert.run({ ...order, now: this.isoNow() });
+    this.stmt.insert.run({ ...order, cart_no: null, now: this.isoNow() });
     return this.get(order.out_trade_no);
+  }
+
+  /** Stores a cart and its sub-orders (NOTPAY), in one transaction. */
+  insertCart(cart_no: string, lines: readonly NewShopOrder[]): ShopCart {
+    const now = this.isoNow();
+    this.db.transaction(() => {
+      const total = lines.reduce((sum, l) => sum + l.total, 0);
+      this.db
+        .prepare(
+          `INSERT INTO carts (cart_no, total, state, created_at, updated_at) VALUES (?, ?, 'NOTPAY', ?, ?)`,
+        )
+        .run(cart_no, total, now, now);
+      for (const line of lines) this.stmt.insert.run({ ...line, cart_no, now });
+    })();
+    return this.getCart(cart_no);
+  }
+
+  findCart(cart_no: string): ShopCart | undefined {
+    return this.db.prepare<[string], ShopCart>('SELECT * FROM carts WHERE cart_no = ?').get(cart_no);
+  }
+
+  /** The cart, which must exist. */
+  getCart(cart_no: string): ShopCart {
+    const cart = this.findCart(cart_no);
+    if (!cart) throw new Error(`cart ${cart_no} does not exist`);
+    return cart;
+  }
+
+  /** The sub-orders of a cart, in the order they were put in it. */
+  subOrders(cart_no: string): ShopOrder[] {
+    return this.db
+      .prepare<[string], ShopOrder>('SELECT * FROM orders WHERE cart_no = ? ORDER BY rowid')
+      .all(cart_no);
+  }
+
+  setCartCodeUrl(cart_no: string, code_url: string): void {
+    this.db
+      .prepare('UPDATE carts SET code_url = ?, updated_at = ? WHERE cart_no = ?')
+      .run(code_url, this.isoNow(), cart_no);
+  }
+
+  /**
+   * NOTPAY → SUCCESS for the cart and every sub-order, at most once, all or nothing. The conditional UPDATE of the
+   * cart row decides which delivery records the payment; the others change nothing (docs/notifications.md, §3).
+   */
+  markCartPaid(cart_no: string, paid_at: string, subs: readonly CartSubOrderPayment[]): PaymentOutcome {
+    const now = this.isoNow();
+    const mismatch = new Error('sub-order mismatch');
+    try {
+      return this.db.transaction((): PaymentOutcome => {
+        const cart = this.db
+          .prepare(
+            `UPDATE carts SET state = 'SUCCESS', paid_at = ?, updated_at = ? WHERE cart_no = ? AND state = 'NOTPAY'`,
+          )
+          .run(paid_at, now, cart_no);
+        if (cart.changes === 0) {
+          const current = this.findCart(cart_no);
+          const orders = new Map(this.subOrders(cart_no).map((o) => [o.out_trade_no, o]));
+          const same =
+            current?.state === 'SUCCESS' &&
+            subs.every((s) => orders.get(s.out_trade_no)?.transaction_id === s.transaction_id);
+          return same ? 'duplicate' : 'conflict';
+        }
+        for (const sub of subs) {
+          const row = this.stmt.paid.run({ ...sub, paid_at, now });
+          // A sub-order that is not this cart's (or not NOTPAY any more) undoes the whole payment.
+          if (row.changes !== 1 || this.find(sub.out_trade_no)?.cart_no !== cart_no) throw mismatch;
+        }
+        return 'recorded';
+      })();
+    } catch (err) {
+      if (err === mismatch) return 'conflict';
+      throw err;
+    }
+  }
+
+  /** NOTPAY → CLOSED / FAILED for the cart and its sub-orders; false when the cart was no longer NOTPAY. */
+  leaveCartNotpay(cart_no: string, state: 'CLOSED' | 'FAILED'): boolean {
+    const now = this.isoNow();
+    return this.db.transaction((): boolean => {
+      const changed = this.db
+        .prepare(`UPDATE carts SET state = ?, updated_at = ? WHERE cart_no = ? AND state = 'NOTPAY'`)
+        .run(state, now, cart_no).changes;
+      if (changed !== 1) return false;
+      this.db
+        .prepare(`UPDATE orders SET state = ?, updated_at = ? WHERE cart_no = ? AND state = 'NOTPAY'`)
+        .run(state, now, cart_no);
+      return true;
+    })();
   }
 
   find(out_trade_no: string): ShopOrder | undefined {
@@ -242,6 +373,16 @@ export class OrdersRepository implements OnApplicationShutdown {
   /** The refunds of an order, oldest first. */
   refundsOf(out_trade_no: string): ShopRefund[] {
     return this.stmt.refundsOf.all(out_trade_no);
+  }
+
+  /**
+   * Keeps WeChat Pay's refund_id once known. Apart from the status update, which skips an unchanged status: the
+   * create answer of a refund is PROCESSING (or has no status, ecommerce) and still carries the refund_id.
+   */
+  setRefundId(out_refund_no: string, refund_id: string): void {
+    this.db
+      .prepare('UPDATE refunds SET refund_id = ? WHERE out_refund_no = ? AND refund_id IS NULL')
+      .run(refund_id, out_refund_no);
   }
 
   /** Moves a refund to the status WeChat Pay reported; false when that changes nothing (duplicate, or final). */

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import {
+  isRefundClosed,
   type PartnerRefundResource,
   WechatPayApiError,
   WechatPayRefundsService,
@@ -103,10 +104,36 @@ export class ShopRefundsService {
       }
       throw err;
     }
-    // A partner refund answers with its status; an ecommerce one (product: 'ecommerce') is accepted without one yet:
-    // it stays PROCESSING until its notification (or a query) says more.
-    const status = 'status' in answer && answer.status ? answer.status : 'PROCESSING';
-    this.apply(out_refund_no, status, answer.refund_id, 'success_time' in answer ? answer.success_time : undefined);
+    // A 平台收付通 refund (product: 'ecommerce', /v3/ecommerce/refunds/apply) is only accepted here: the answer has a
+    // refund_id but no status, and acceptance is not success. It stays PROCESSING until the REFUND.* notification or
+    // a query (checkRefunds) says more. A partner refund answers with its status.
+    const status = 'status' in answer && answer.status ? localStatus(answer.status) : 'PROCESSING';
+    this.apply(
+      out_refund_no,
+      status,
+      answer.refund_id,
+      'success_time' in answer ? answer.success_time : undefined,
+    );
+    return this.view(out_trade_no);
+  }
+
+  /**
+   * Asks WeChat Pay (queryByOutRefundNo) about every refund of the order that is still PROCESSING, for when the
+   * notification is late. The answer is recorded like a notification: a final state stays final.
+   */
+  async checkRefunds(out_trade_no: string): Promise<OrderView> {
+    const order = this.repo.find(out_trade_no);
+    if (!order) throw new NotFoundException('no such order');
+    for (const refund of this.repo.refundsOf(out_trade_no)) {
+      if (refund.status !== 'PROCESSING') continue;
+      const found = await this.refunds.queryByOutRefundNo({
+        out_refund_no: refund.out_refund_no,
+        sub_mchid: order.sub_mchid,
+      });
+      if (found.amount && found.amount.refund !== refund.amount)
+        throw new BadRequestException('WeChat Pay reports another amount for this refund');
+      this.apply(refund.out_refund_no, localStatus(found.status), found.refund_id, found.success_time);
+    }
     return this.view(out_trade_no);
   }
 
@@ -125,12 +152,13 @@ export class ShopRefundsService {
       r.amount.refund !== refund.amount
     )
       throw new BadRequestException('notification does not match the refund');
-    this.apply(r.out_refund_no, r.refund_status === 'CLOSE' ? 'CLOSED' : r.refund_status, r.refund_id, r.success_time);
+    this.apply(r.out_refund_no, localStatus(r.refund_status), r.refund_id, r.success_time);
   }
 
   private apply(out_refund_no: string, status: RefundState, refund_id?: string, success_time?: string): void {
     const refund = this.repo.findRefund(out_refund_no);
     if (!refund) return;
+    if (refund_id) this.repo.setRefundId(out_refund_no, refund_id);
     const changed = this.repo.setRefundStatus({
       out_refund_no,
       status,
@@ -148,6 +176,15 @@ export class ShopRefundsService {
   private publish(out_trade_no: string): void {
     this.events.publish(this.repo.get(out_trade_no));
   }
+}
+
+/**
+ * WeChat's refund status as the `refunds` table keeps it. The sources spell the closed state CLOSED and CLOSE
+ * (isRefundClosed accepts both); a status this shop does not know keeps the refund PROCESSING, to be queried again.
+ */
+function localStatus(status: string): RefundState {
+  if (isRefundClosed(status)) return 'CLOSED';
+  return status === 'SUCCESS' || status === 'ABNORMAL' || status === 'PROCESSING' ? status : 'PROCESSING';
 }
 
 /** `R` + UTC timestamp + random hex: 23 characters of [0-9A-Za-z] (WeChat allows 1–64). */

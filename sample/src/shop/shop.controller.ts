@@ -47,6 +47,8 @@ export class ShopController {
   @Get('config')
   config(): {
     mode: 'simulator' | 'live';
+    /** 'ecommerce' (平台收付通) or 'partner' (普通服务商): which refund API the shop uses. */
+    product?: string;
     simulator_url?: string;
     /** The most recent day whose trade bill WeChat Pay has (Beijing): the bill card's default. */
     latest_bill_date: string;
@@ -55,6 +57,7 @@ export class ShopController {
   } {
     return {
       mode: this.embedded.mode,
+      product: this.embedded.product,
       simulator_url: this.embedded.simulator?.baseUrl,
       latest_bill_date: latestBillDate(this.embedded.now(), this.settings.billReadyHour),
       products: this.catalog.products,
@@ -107,6 +110,12 @@ export class ShopController {
     @Body() dto: RefundOrderDto,
   ): Promise<OrderView> {
     return this.refunds.refund(outTradeNo, dto.amount);
+  }
+
+  /** Queries WeChat Pay about the order's refunds that are still PROCESSING (queryByOutRefundNo). */
+  @Post(`orders/${ORDER_NO}/refunds/check`)
+  checkRefunds(@Param('outTradeNo', OutTradeNoPipe) outTradeNo: string): Promise<OrderView> {
+    return this.refunds.checkRefunds(outTradeNo);
   }
 
   @Post(`orders/${ORDER_NO}/check`)

@@ -3,21 +3,24 @@ import { NotifyController } from '../notifications/notify.controller';
 import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
 import { WechatPaySetupModule } from '../wechat-pay/wechat-pay-setup.module';
+import { CartsController } from './carts.controller';
 import { ShopCatalog } from './catalog';
 import { DemoHistory } from './demo-history';
 import { OrderEvents } from './order-events';
 import { OrdersRepository } from './orders.repository';
 import { ShopController } from './shop.controller';
+import { ShopCartsService } from './shop-carts.service';
 import { ShopRefundsService } from './shop-refunds.service';
 import { ShopService } from './shop.service';
 
-/** Orders: the cashier API, the payment notification route and the SQLite store. */
+/** Orders and carts: the cashier API, the payment notification route and the SQLite store. */
 @Module({
   imports: [WechatPaySetupModule],
-  controllers: [ShopController, NotifyController],
+  controllers: [ShopController, CartsController, NotifyController],
   providers: [
     ShopService,
     ShopRefundsService,
+    ShopCartsService,
     DemoHistory,
     ShopCatalog,
     OrderEvents,

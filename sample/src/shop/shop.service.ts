@@ -186,6 +186,9 @@ export class ShopService {
   async check(out_trade_no: string): Promise<CheckedOrder> {
     const order = this.mustFind(out_trade_no);
     if (order.state !== 'NOTPAY') return { order };
+    // The single-order query does not find a combine sub-order (ORDER_NOT_EXIST): query the cart.
+    if (order.cart_no)
+      throw new ConflictException(`the order is part of cart ${order.cart_no}: check the cart`);
     const tx = await this.orders.queryByOutTradeNo(out_trade_no, order.sub_mchid);
     if (tx.trade_state === 'SUCCESS') this.recordPayment(tx);
     else if (tx.trade_state === 'CLOSED') this.leaveNotpay(out_trade_no, 'CLOSED');
@@ -198,6 +201,9 @@ export class ShopService {
     if (order.state === 'SUCCESS')
       throw new ConflictException('the order is paid: refund it instead of closing it');
     if (order.state !== 'NOTPAY') return order;
+    // A combine order is closed whole, never one sub-order.
+    if (order.cart_no)
+      throw new ConflictException(`the order is part of cart ${order.cart_no}: close the cart`);
     try {
       await this.orders.close(out_trade_no, order.sub_mchid);
     } catch (err) {
@@ -238,7 +244,7 @@ export class ShopService {
 }
 
 /** `S` + UTC timestamp + random hex: unique and sortable, 23 characters of [0-9A-Za-z] (WeChat allows 6–32). */
-function newOutTradeNo(now: number): string {
+export function newOutTradeNo(now: number): string {
   const stamp = new Date(now).toISOString().replace(/\D/g, '').slice(0, 14);
   return `S${stamp}${randomBytes(4).toString('hex')}`;
 }

@@ -17,10 +17,13 @@ export class EmbeddedSimulator implements OnApplicationShutdown {
   private constructor(
     /** Undefined in live mode. */
     readonly simulator: WechatPaySimulator | undefined,
+    /** The WeChat Pay product the shop runs as (live: WECHATPAY_PRODUCT, checked when the module is configured). */
+    readonly product: string | undefined,
   ) {}
 
   static async start(config: ConfigService, settings: SampleSettings): Promise<EmbeddedSimulator> {
-    if (hasLiveCredentials(config) && !settings.forceSimulator) return new EmbeddedSimulator(undefined);
+    if (hasLiveCredentials(config) && !settings.forceSimulator)
+      return new EmbeddedSimulator(undefined, config.get<string>('WECHATPAY_PRODUCT')?.trim());
     const logger = new Logger('WechatPay');
     const stateFile = join(dirname(settings.dbFile), 'simulator-state.json');
     let simulator: WechatPaySimulator | undefined = undefined;
@@ -30,12 +33,15 @@ export class EmbeddedSimulator implements OnApplicationShutdown {
       onStateChange: () => simulator && saveState(stateFile, simulator.exportState()),
       // A refund stays PROCESSING for a moment, as at WeChat Pay, so the cashier can show it turn SUCCESS live.
       refundDelayMs: 2000,
+      // The shop is a 平台收付通 (电商平台) platform: its refunds go to /v3/ecommerce/refunds/..., and
+      // moduleOptions() gives the module the same product.
+      product: 'ecommerce',
       ...settings.simulator,
     });
     if (existsSync(stateFile))
       simulator.importState(JSON.parse(readFileSync(stateFile, 'utf8')) as SimulatorState);
     logger.log(`No WeChat Pay credentials configured: using the embedded simulator at ${simulator.baseUrl}`);
-    return new EmbeddedSimulator(simulator);
+    return new EmbeddedSimulator(simulator, simulator.moduleOptions().product);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ConfigService } from '@nestjs/config';
 import { readFileSync } from 'node:fs';
-import type { WechatPartnerPayModuleOptions } from 'nestjs-wechat-partner-pay';
+import type { WechatPartnerPayModuleOptions, WechatPayProduct } from 'nestjs-wechat-partner-pay';
 
 /** Plain values of a real service provider account. */
 const VALUES = [
@@ -40,6 +40,7 @@ export function liveWechatPayOptions(config: ConfigService): WechatPartnerPayMod
     return inline?.replace(/\\n/g, '\n') ?? '';
   };
   const options: WechatPartnerPayModuleOptions = {
+    product: product(config, missing),
     spMchid: value('WECHATPAY_SP_MCHID'),
     spAppid: value('WECHATPAY_SP_APPID'),
     merchantSerialNo: value('WECHATPAY_SERIAL_NO'),
@@ -59,6 +60,20 @@ export function liveWechatPayOptions(config: ConfigService): WechatPartnerPayMod
     );
   }
   return options;
+}
+
+/** WECHATPAY_PRODUCT: which WeChat Pay product the account is; there is no default, as each refuses the other's calls. */
+function product(config: ConfigService, missing: string[]): WechatPayProduct {
+  const raw = config.get<string>('WECHATPAY_PRODUCT')?.trim();
+  if (raw === 'ecommerce' || raw === 'partner') return raw;
+  if (!raw) {
+    missing.push("WECHATPAY_PRODUCT ('ecommerce' for 电商平台 / 平台收付通, 'partner' for 普通服务商)");
+    // Never used: the missing variable fails the boot below, with the others.
+    return 'ecommerce';
+  }
+  throw new Error(
+    `WECHATPAY_PRODUCT is "${raw}": set 'ecommerce' (电商平台 / 平台收付通) or 'partner' (普通服务商)`,
+  );
 }
 
 function nonEmpty(v: string | undefined): v is string {

@@ -7,6 +7,8 @@ import { liveWechatPayOptions } from './live-credentials';
 
 /** Path of the notification route (NotifyController) and of the notify_url. */
 export const NOTIFY_PATH = '/wechatpay/notify';
+/** Path of the combine (cart) payment notification route, given as each combine order's notify_url. */
+export const COMBINE_NOTIFY_PATH = '/wechatpay/combine-notify';
 /** Path of the refund notification route, given as each refund's notify_url. */
 export const REFUND_NOTIFY_PATH = '/wechatpay/refund-notify';
 
