@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 /**
- * Type-checks every TypeScript snippet of README.md and docs/**.md inside a generated NestJS 12 ESM project that
- * installs the packed package, the way a user would paste them into a fresh `nest new` app (strict, NodeNext, `.js`
- * relative imports).
+ * Type-checks every TypeScript snippet of README.md, docs/**.md, CONTRIBUTING.md and sample/README.md inside a
+ * generated NestJS 12 ESM project that installs the packed package, the way a user would paste them into a fresh
+ * `nest new` app (strict, NodeNext, `.js` relative imports).
  *
- * Snippet rules (docs/CONTRIBUTING-style, checked here):
+ * Snippet rules (CONTRIBUTING.md repeats them, checked here):
  * - Every ```ts / ```typescript block is a complete module: all its imports are present.
  * - A block may start with `// file: src/x.ts`: it is written there, so that other blocks can import it
  *   (`import { AppModule } from './app.module.js'`). Blocks without it get a file of their own.
  * - A block fenced as ```ts fragment is an excerpt (a line or two of a larger file) and is not compiled.
  *
- * Usage: node test/snippets/check-snippets.mjs [--keep] (needs `npm run build` first; installs from the npm registry).
+ * Usage: npm run docs:snippets [-- --keep] (needs `npm run build` first; installs from the npm registry).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
