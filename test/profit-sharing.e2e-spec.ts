@@ -14,6 +14,7 @@ import {
   NotificationResource,
   ProfitSharingResource,
   WechatPartnerPayModule,
+  WechatPayCombineOrdersService,
   WechatPayNotification,
   WechatPayOrdersService,
   WechatPayProfitSharingError,
@@ -46,6 +47,10 @@ class NotifyController {
   paid(): void {
     this.effects.payments++;
   }
+
+  @Post('combine')
+  @WechatPayNotification({ resources: ['combine-transaction'] })
+  combined(): void {}
 
   @Post('profit-sharing')
   @WechatPayNotification({ resources: ['profit-sharing'] })
@@ -273,6 +278,24 @@ describe.each([
     } finally {
       await mod.close();
     }
+  });
+
+  if (ecommerce) it('splits the commission of one combine sub-order by its own transaction_id', async () => {
+    const combine = app.get(WechatPayCombineOrdersService);
+    const subs = [
+      { sub_mchid: SUB, out_trade_no: no('S'), description: '合单-分账', attach: 'line-1', amount: { total_amount: 3_000 }, settle_info: { profit_sharing: true } },
+      { sub_mchid: SUB, out_trade_no: no('S'), description: '合单-不分账', attach: 'line-2', amount: { total_amount: 1_000 } },
+    ];
+    const combineOutTradeNo = no('C');
+    await combine.nativePrepay({ combine_out_trade_no: combineOutTradeNo, sub_orders: subs, notify_url: `${SHOP}/wechatpay/combine`, scene_info: { payer_client_ip: '14.23.150.211' } });
+    const cart = await sim.payCombine(combineOutTradeNo);
+    const [shared, plain] = subs.map((sub) => cart.subOrders.find((o) => o.outTradeNo === sub.out_trade_no)!.transactionId!);
+    sim.profitSharing.settle(shared);
+    const s = split(shared, 150);
+    await ps.createOrder(s);
+    expect(await ps.queryAmounts({ transaction_id: shared })).toEqual({ transaction_id: shared, unsplit_amount: 3_000 - 18 - 150 });
+    expect((await ps.queryOrder({ sub_mchid: SUB, transaction_id: shared, out_order_no: s.out_order_no })).receivers?.[0]).toMatchObject({ amount: 150, result: 'SUCCESS' });
+    expect(await rejected(ps.createOrder(split(plain, 10)))).toMatchObject({ reason: 'NOT_PROFIT_SHARING_ORDER' });
   });
 
   it('a payment route is never handed a profit-sharing notification (400, handler not called)', async () => {
