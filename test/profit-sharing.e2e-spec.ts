@@ -11,6 +11,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
+  NOTIFICATION_FAILURES,
   NotificationResource,
   ProfitSharingResource,
   WechatPartnerPayModule,
@@ -22,7 +23,8 @@ import {
   WechatPayRefundsService,
   WechatPayValidationError,
 } from 'nestjs-wechat-partner-pay';
-import { SIMULATOR_DEFAULT_IDS, WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
+import { buildSignedNotification, SIMULATOR_DEFAULT_IDS, WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
+import { createPrivateKey } from 'node:crypto';
 
 const SUB = '1900000109';
 const SP = SIMULATOR_DEFAULT_IDS.spMchid;
@@ -302,13 +304,17 @@ describe.each([
     await sim.notifications.flush();
     const payments = effects.payments;
     const resource = { sp_mchid: SP, sub_mchid: SUB, transaction_id: '4200000000000000000000000002', order_id: '3008000000000000000000000001', out_order_no: 'P1', receiver: { type: 'MERCHANT_ID', account: SP, amount: 1, description: 'x' }, success_time: '2026-12-01T10:00:00+08:00' };
-    for (const eventType of ['PROFITSHARING.SUCCESS', 'TRANSACTION.SUCCESS']) {
-      const n = sim.signedNotification(eventType, resource);
+    const shares = effects.shares.length;
+    // As WeChat documents it, and as users see it (TRANSACTION.SUCCESS, no or another original_type).
+    for (const [eventType, originalType] of [['PROFITSHARING.SUCCESS', 'profitsharing'], ['TRANSACTION.SUCCESS', undefined], ['TRANSACTION.SUCCESS', 'transaction']] as const) {
+      const n = buildSignedNotification({ eventType, resource, originalType, apiV3Key: sim.credentials.apiV3Key, signingKey: createPrivateKey(sim.credentials.publicKeyPrivateKeyPem), serial: sim.credentials.publicKeyId });
       const res = await request(app.getHttpServer()).post('/wechatpay/notify').set(n.headers).send(n.body);
-      expect(res.status).toBe(400);
+      expect([res.status, res.body]).toEqual([400, { code: 'FAIL', message: NOTIFICATION_FAILURES.RESOURCE_KIND_NOT_ALLOWED.message }]);
       const ok = await request(app.getHttpServer()).post('/wechatpay/profit-sharing').set(n.headers).send(n.body);
       expect(ok.status).toBeLessThan(300);
     }
+    // The key holds the event (§1.12): the two TRANSACTION.SUCCESS deliveries are one event, handled once.
+    expect(effects.shares.length).toBe(shares + 2);
     expect(effects.payments).toBe(payments);
   });
 });
