@@ -105,6 +105,30 @@ describe('simulator profit-sharing book', () => {
     }
   });
 
+  it('a return still PROCESSING after 5 days fails with TIME_OUT_CLOSED, spelled as configured', async () => {
+    let offset = 0;
+    const clock = (): number => Date.now() + offset;
+    const sim = await start('partner', { clock, profitSharing: { returnResult: 'PROCESSING', failedSpelling: 'FAIL', settlementDelayMs: 0 } });
+    const ref = await Test.createTestingModule({ imports: [WechatPartnerPayModule.forRoot(sim.moduleOptions({ clock }))] }).compile();
+    const app = ref.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const ps = app.get(WechatPayProfitSharingService) as WechatPayProfitSharingService<'partner'>;
+      await ps.addReceiver({ sub_mchid: SUB, type: 'MERCHANT_ID', account: SP, name: '平台', relation_type: 'SERVICE_PROVIDER' });
+      const out = no('T');
+      await app.get(WechatPayOrdersService).nativePrepay({ sub_mchid: SUB, description: '分账', out_trade_no: out, amount: { total: 1_000 }, notify_url: 'https://shop.example.com/n', settle_info: { profit_sharing: true } });
+      const tid = (await sim.pay(out, { sub_mchid: SUB })).transactionId!;
+      const outOrderNo = no('P');
+      await ps.createOrder({ sub_mchid: SUB, transaction_id: tid, out_order_no: outOrderNo, unfreeze_unsplit: false, receivers: [{ type: 'MERCHANT_ID', account: SP, amount: 100, description: '佣金' }] });
+      const ret = await ps.createReturnOrder({ sub_mchid: SUB, out_order_no: outOrderNo, out_return_no: no('R'), return_mchid: SP, amount: 10, description: '回退' });
+      expect(ret).toMatchObject({ result: 'PROCESSING', return_id: expect.any(String) });
+      offset = 5 * 86_400_000 + 1_000;
+      expect(await ps.queryReturnOrder({ sub_mchid: SUB, out_return_no: ret.out_return_no, out_order_no: outOrderNo })).toMatchObject({ result: 'FAIL', fail_reason: 'TIME_OUT_CLOSED' });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('checks its options all at once', async () => {
     await expect(WechatPaySimulator.start({ profitSharing: { maxRatio: 2, settlementDelayMs: -1, receiverNotifyUrls: { [SP]: 'ftp://x' } } })).rejects.toThrow(
       /maxRatio[\s\S]*settlementDelayMs|settlementDelayMs[\s\S]*maxRatio/,

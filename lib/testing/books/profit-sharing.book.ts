@@ -279,7 +279,7 @@ export class ProfitSharingBook implements SimulatorBook {
     validateReturnBody(body);
     this.orders.state.checkSubMerchant(body.sub_mchid as string);
     const key = `${body.sub_mchid as string}|${body.out_return_no as string}`;
-    const existing = this.state.returns.get(key);
+    const existing = this.expire(this.state.returns.get(key));
     if (existing) {
       if (!jsonEqual(existing.request, body)) psError(PE.RETURN_REENTRY_MISMATCH);
       return existing;
@@ -321,10 +321,19 @@ export class ProfitSharingBook implements SimulatorBook {
     return ret;
   }
 
+  /** A return still PROCESSING after 5 days fails by timeout (TIME_OUT_CLOSED) [SDK wechatpay-java javadoc]. */
+  private expire(ret: SimulatedReturn | undefined): SimulatedReturn | undefined {
+    if (ret?.result === 'PROCESSING' && this.ctx.clock() >= ret.createdAt + 5 * DAY) {
+      Object.assign(ret, { result: 'FAILED', failReason: 'TIME_OUT_CLOSED', finishedAt: ret.createdAt + 5 * DAY });
+      this.ctx.changed();
+    }
+    return ret;
+  }
+
   private findReturn(query: URLSearchParams, outReturnNo: string): SimulatedReturn {
     const sub = queryParam(query, 'sub_mchid', 32);
     this.orders.state.checkSubMerchant(sub);
-    const ret = this.state.returns.get(`${sub}|${outReturnNo}`);
+    const ret = this.expire(this.state.returns.get(`${sub}|${outReturnNo}`));
     const orderId = query.get('order_id');
     const outOrderNo = query.get('out_order_no');
     if (orderId === null && outOrderNo === null) fail('/out_order_no', null, 'give order_id or out_order_no', 'query');
