@@ -147,10 +147,21 @@ export interface SimulatedSubMerchantBalance {
   split_out: number;
 }
 
+/** The simulator's profit-sharing controls for tests (`sim.profitSharing`). */
+export interface SimulatorProfitSharingControls {
+  /** Settles an order now: its funds become splittable (before: 订单处理中，请稍后重试). */
+  settle(transactionId: string): void;
+  /** The next split line to `account` ends CLOSED with `failReason` (default ACCOUNT_ABNORMAL). */
+  failReceiver(account: string, failReason?: string): void;
+  /** Frozen / available balance per sub-merchant. */
+  balances(): SimulatedSubMerchantBalance[];
+  /** Copies of every split and finish, with the decrypted names and the `Wechatpay-Serial` they came with. */
+  splits(): SimulatedSplit[];
+}
+
 /** What the state machine needs from the rest of the simulator. */
 export interface ProfitSharingStateContext {
   clock(): number;
-  spMchid(): string;
   orders(): readonly SimulatedOrder[];
   refunds(): readonly SimulatedRefund[];
   feeRate: number;

@@ -18,7 +18,7 @@ import { DEFAULT_COMBINE_LIMITS } from './books/combine-orders.validation';
 import { OrdersBook } from './books/orders.book';
 import { RefundsBook } from './books/refunds.book';
 import { ProfitSharingBook } from './books/profit-sharing.book';
-import { resolveProfitSharingOptions, type SimulatedSplit, type SimulatedSubMerchantBalance, SimulatorProfitSharingState } from './simulator-profit-sharing';
+import type { SimulatorProfitSharingControls } from './simulator-profit-sharing';
 import { buildNotificationBody, buildSignedNotification, type SignedNotification } from './notification-factory';
 import { SimulatorRequestAuthenticator } from './simulator-auth';
 import type { SimulatorFundFlowAccount, SimulatorSubMerchantFundFlowAccount, SimulatorTradeBillFilter } from './simulator-bills';
@@ -36,7 +36,7 @@ import { CancellableTimers } from './simulator-timers';
 import { type SimulatorRequestRecord, SimulatorTransport } from './simulator-transport';
 
 export type { SimulatorCombineOptions, SimulatorOptions, SimulatorState } from './simulator-options';
-export type { SimulatedSplit, SimulatedSubMerchantBalance, SimulatorProfitSharingOptions } from './simulator-profit-sharing';
+export type { SimulatedSplit, SimulatedSubMerchantBalance, SimulatorProfitSharingControls, SimulatorProfitSharingOptions } from './simulator-profit-sharing';
 export type { SimulatorRequestRecord } from './simulator-transport';
 
 /** Notification controls of a simulator. */
@@ -158,10 +158,7 @@ export class WechatPaySimulator {
       maxRefundsPerOrder: e.maxRefundsPerOrder ?? 50,
     });
     this.mediaBook = new MediaBook(ctx, { maxImageBytes: options.media?.maxImageBytes ?? 5 * 1024 * 1024, maxVideoBytes: options.media?.maxVideoBytes ?? 5 * 1024 * 1024 });
-    const product = options.product ?? 'partner';
-    const ps = resolveProfitSharingOptions(options.profitSharing, product);
-    const psState = new SimulatorProfitSharingState({ clock, spMchid: () => this.creds.spMchid, orders: () => this.orderBook.state.list(), refunds: () => this.refundsBook.state.list(), feeRate: options.feeRate ?? 0.006, options: ps });
-    this.profitSharingBook = new ProfitSharingBook(ctx, this.orderBook, psState, product, ps);
+    this.profitSharingBook = new ProfitSharingBook(ctx, this.orderBook, () => this.refundsBook.state.list(), { product: options.product ?? 'partner', feeRate: options.feeRate ?? 0.006, options: options.profitSharing });
     this.books = [this.orderBook, this.combineBook, this.refundsBook, this.billsBook, this.certificatesBook, this.ecommerceRefundsBook, this.mediaBook, this.profitSharingBook];
     this.transport = new SimulatorTransport({
       routes: new SimulatorRouteTable(this.books.flatMap((b) => b.routes())),
@@ -383,14 +380,9 @@ export class WechatPaySimulator {
     return this.ecommerceRefundsBook.completeReturnAdvance(refundId, result);
   }
 
-  /**
-   * Profit-sharing controls: `settle(transactionId)` makes an order splittable now; `failReceiver(account, reason)`
-   * closes the next split line to that account; `balances()` the frozen / available balance per sub-merchant;
-   * `splits()` copies of every split and finish (with the decrypted names).
-   */
-  get profitSharing(): { settle(transactionId: string): void; failReceiver(account: string, failReason?: string): void; balances(): SimulatedSubMerchantBalance[]; splits(): SimulatedSplit[] } {
-    const book = this.profitSharingBook;
-    return { settle: (t) => void book.settle(t), failReceiver: (a, r) => void book.failReceiver(a, r), balances: () => book.state.balances(), splits: () => structuredClone([...book.state.splits.values()]) };
+  /** Profit sharing: settle an order now, fail a receiver line, balances (frozen / available) per sub-merchant, splits. */
+  get profitSharing(): SimulatorProfitSharingControls {
+    return this.profitSharingBook.controls;
   }
 
   /** A copy of an uploaded file's record (not its bytes), if the `media_id` is known. */

@@ -14,11 +14,15 @@ import {
   PROFIT_SHARING_ERRORS as PE,
   type ProfitSharingStateContext,
   psError,
+  resolveProfitSharingOptions,
   type SimulatedReturn,
   type SimulatedSplit,
   type SimulatedSplitLine,
+  type SimulatorProfitSharingControls,
+  type SimulatorProfitSharingOptions,
   SimulatorProfitSharingState,
 } from '../simulator-profit-sharing';
+import type { SimulatedRefund } from '../simulator-refunds';
 import { json, type SimulatorBook, type SimulatorBookContext, type SimulatorRoute, toolingJson, type ToolingRoute } from '../simulator-routes';
 import { decryptSensitiveField } from '../simulator-signing';
 import { fail, jsonEqual, sortKeys } from '../simulator-validation';
@@ -32,13 +36,28 @@ type Body = Record<string, unknown>;
 export class ProfitSharingBook implements SimulatorBook {
   readonly name = 'profit sharing';
 
+  readonly state: SimulatorProfitSharingState;
+  /** What `sim.profitSharing` gives tests. */
+  readonly controls: SimulatorProfitSharingControls;
+  private readonly product: 'ecommerce' | 'partner';
+  private readonly opts: ProfitSharingStateContext['options'];
+
   constructor(
     private readonly ctx: SimulatorBookContext,
     private readonly orders: OrdersBook,
-    readonly state: SimulatorProfitSharingState,
-    private readonly product: 'ecommerce' | 'partner',
-    private readonly opts: ProfitSharingStateContext['options'],
-  ) {}
+    refunds: () => readonly SimulatedRefund[],
+    config: { product: 'ecommerce' | 'partner'; feeRate: number; options?: SimulatorProfitSharingOptions },
+  ) {
+    this.product = config.product;
+    this.opts = resolveProfitSharingOptions(config.options, config.product);
+    this.state = new SimulatorProfitSharingState({ clock: ctx.clock, orders: () => orders.state.list(), refunds, feeRate: config.feeRate, options: this.opts });
+    this.controls = {
+      settle: (t) => void this.settle(t),
+      failReceiver: (a, r) => void this.failReceiver(a, r),
+      balances: () => this.state.balances(),
+      splits: () => structuredClone([...this.state.splits.values()]),
+    };
+  }
 
   routes(): SimulatorRoute[] {
     const E = ECOMMERCE_PROFIT_SHARING_ENDPOINTS;
