@@ -14,6 +14,7 @@ export * from './combine-orders';
 export * from './bills';
 export * from './refunds';
 export * from './media';
+export * from './profit-sharing';
 export * from './notifications';
 export * from './filters';
 export { formatBeijingRfc3339, beijingDate, parseRfc3339 } from './core/time';

@@ -13,6 +13,7 @@ import { WechatPayCombineOrdersService } from './combine-orders/wechat-pay-combi
 import { WechatPayBillsService } from './bills/wechat-pay-bills.service';
 import { WechatPayRefundsService } from './refunds/wechat-pay-refunds.service';
 import { WechatPayMediaService } from './media/wechat-pay-media.service';
+import { WechatPayProfitSharingService } from './profit-sharing/wechat-pay-profit-sharing.service';
 import { WechatPayNotificationService } from './notifications/wechat-pay-notification.service';
 import type { WechatPartnerPayModuleOptions } from './interfaces/wechat-partner-pay-options.interface';
 import { WECHAT_PAY_CONFIG, WECHAT_PAY_KEY_STORE, WECHAT_PAY_VERIFIER } from './wechat-partner-pay.constants';
@@ -61,7 +62,8 @@ const services = [
   WechatPayBillsService,
   WechatPayRefundsService,
   WechatPayNotificationService,
-  WechatPayMediaService];
+  WechatPayMediaService,
+  WechatPayProfitSharingService];
 
 /**
  * WeChat Pay APIv3 partner payments for NestJS. Register once with `forRoot(options)` or

@@ -11,9 +11,10 @@ import { ORDER_ENDPOINTS } from '../lib/orders/orders.endpoints';
 import { REFUND_ENDPOINTS } from '../lib/refunds/refunds.endpoints';
 import { ECOMMERCE_REFUND_ENDPOINTS } from '../lib/refunds/ecommerce-refunds.endpoints';
 import { MEDIA_ENDPOINTS } from '../lib/media/media.endpoints';
+import { ECOMMERCE_PROFIT_SHARING_ENDPOINTS, PARTNER_PROFIT_SHARING_ENDPOINTS } from '../lib/profit-sharing/profit-sharing.endpoints';
 import { WechatPaySimulator } from '../lib/testing';
 
-const ENDPOINTS: WechatPayEndpoint[] = [ORDER_ENDPOINTS, COMBINE_ORDER_ENDPOINTS, REFUND_ENDPOINTS, ECOMMERCE_REFUND_ENDPOINTS, MEDIA_ENDPOINTS, BILL_ENDPOINTS, CERTIFICATE_ENDPOINTS].flatMap((family) => Object.values(family));
+const ENDPOINTS: WechatPayEndpoint[] = [ORDER_ENDPOINTS, COMBINE_ORDER_ENDPOINTS, REFUND_ENDPOINTS, ECOMMERCE_REFUND_ENDPOINTS, MEDIA_ENDPOINTS, BILL_ENDPOINTS, CERTIFICATE_ENDPOINTS, ECOMMERCE_PROFIT_SHARING_ENDPOINTS, PARTNER_PROFIT_SHARING_ENDPOINTS].flatMap((family) => Object.values(family));
 
 let sim: WechatPaySimulator;
 beforeAll(async () => {

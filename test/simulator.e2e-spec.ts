@@ -223,7 +223,7 @@ describe('request authentication (spec §1)', () => {
   });
 
   it('answers 404 for unknown APIs and 400 for oversized bodies', async () => {
-    const unknown = await call(sim, 'GET', '/v3/profitsharing/orders/P1');
+    const unknown = await call(sim, 'GET', '/v3/profitsharing/merchant-configs/1900000109');
     expect([unknown.status, unknown.json.code]).toEqual([404, 'NOT_FOUND']);
     const s = await WechatPaySimulator.start({ credentials: creds, maxBodyBytes: 100 });
     try {

@@ -1,3 +1,4 @@
+import { profitSharingOptionProblems, type SimulatorProfitSharingOptions } from './simulator-profit-sharing';
 import type { NotificationDelivery } from './simulator-notifier';
 /**
  * The options of `WechatPaySimulator.start()`, checked all at once, and the credentials they resolve to (the cached
@@ -88,6 +89,8 @@ export interface SimulatorOptions {
   product?: 'ecommerce' | 'partner';
   /** The 平台收付通 details, several of them UNVERIFIED (ecommerce spec §2, §11). */
   ecommerce?: SimulatorEcommerceOptions;
+  /** Profit sharing (分账): settlement delay, max ratio, freeze period, receivers' notify URLs, limits. */
+  profitSharing?: SimulatorProfitSharingOptions;
   /** Media uploads (ecommerce spec §4.2: the sources disagree on the limits). */
   media?: SimulatorMediaOptions;
 }
@@ -163,6 +166,7 @@ export function checkOptions(o: SimulatorOptions): void {
     }
   }
   if (o.product !== undefined && o.product !== 'ecommerce' && o.product !== 'partner') problems.push("product must be 'ecommerce' or 'partner'");
+  problems.push(...profitSharingOptionProblems(o.profitSharing));
   const c = o.ecommerce;
   if (c !== undefined) {
     if (typeof c !== 'object' || c === null) problems.push('ecommerce must be an object');

@@ -17,6 +17,8 @@ import { CombineOrdersBook } from './books/combine-orders.book';
 import { DEFAULT_COMBINE_LIMITS } from './books/combine-orders.validation';
 import { OrdersBook } from './books/orders.book';
 import { RefundsBook } from './books/refunds.book';
+import { ProfitSharingBook } from './books/profit-sharing.book';
+import type { SimulatorProfitSharingControls } from './simulator-profit-sharing';
 import { buildNotificationBody, buildSignedNotification, type SignedNotification } from './notification-factory';
 import { SimulatorRequestAuthenticator } from './simulator-auth';
 import type { SimulatorFundFlowAccount, SimulatorSubMerchantFundFlowAccount, SimulatorTradeBillFilter } from './simulator-bills';
@@ -34,6 +36,7 @@ import { CancellableTimers } from './simulator-timers';
 import { type SimulatorRequestRecord, SimulatorTransport } from './simulator-transport';
 
 export type { SimulatorCombineOptions, SimulatorOptions, SimulatorState } from './simulator-options';
+export type { SimulatedSplit, SimulatedSubMerchantBalance, SimulatorProfitSharingControls, SimulatorProfitSharingOptions } from './simulator-profit-sharing';
 export type { SimulatorRequestRecord } from './simulator-transport';
 
 /** Notification controls of a simulator. */
@@ -71,6 +74,7 @@ export class WechatPaySimulator {
   private readonly certificatesBook: CertificatesBook;
   private readonly ecommerceRefundsBook: EcommerceRefundsBook;
   private readonly mediaBook: MediaBook;
+  private readonly profitSharingBook: ProfitSharingBook;
   /** Every book, in the order their state is exported and imported. */
   private readonly books: readonly SimulatorBook[];
   private readonly notifier: SimulatorNotifier;
@@ -154,7 +158,8 @@ export class WechatPaySimulator {
       maxRefundsPerOrder: e.maxRefundsPerOrder ?? 50,
     });
     this.mediaBook = new MediaBook(ctx, { maxImageBytes: options.media?.maxImageBytes ?? 5 * 1024 * 1024, maxVideoBytes: options.media?.maxVideoBytes ?? 5 * 1024 * 1024 });
-    this.books = [this.orderBook, this.combineBook, this.refundsBook, this.billsBook, this.certificatesBook, this.ecommerceRefundsBook, this.mediaBook];
+    this.profitSharingBook = new ProfitSharingBook(ctx, this.orderBook, () => this.refundsBook.state.list(), { product: options.product ?? 'partner', feeRate: options.feeRate ?? 0.006, options: options.profitSharing });
+    this.books = [this.orderBook, this.combineBook, this.refundsBook, this.billsBook, this.certificatesBook, this.ecommerceRefundsBook, this.mediaBook, this.profitSharingBook];
     this.transport = new SimulatorTransport({
       routes: new SimulatorRouteTable(this.books.flatMap((b) => b.routes())),
       tooling: new ToolingRouteTable([...this.ownTooling(), ...this.books.flatMap((b) => b.tooling?.() ?? [])]),
@@ -373,6 +378,11 @@ export class WechatPaySimulator {
    */
   completeReturnAdvance(refundId: string, result: 'SUCCESS' | 'FAILED'): Record<string, unknown> {
     return this.ecommerceRefundsBook.completeReturnAdvance(refundId, result);
+  }
+
+  /** Profit sharing: settle an order now, fail a receiver line, balances (frozen / available) per sub-merchant, splits. */
+  get profitSharing(): SimulatorProfitSharingControls {
+    return this.profitSharingBook.controls;
   }
 
   /** A copy of an uploaded file's record (not its bytes), if the `media_id` is known. */
