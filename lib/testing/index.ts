@@ -63,3 +63,4 @@ export type {
   TradeBillTotals,
   FundFlowBillTotals,
 } from './bill-writer';
+export type { SimulatedSplit, SimulatedSubMerchantBalance, SimulatorProfitSharingControls, SimulatorProfitSharingOptions } from './simulator-profit-sharing';
