@@ -11,7 +11,7 @@
  *   accepted as they are), a plain summary header starting with 总交易单数 / 资金流水总笔数, then a backtick
  *   summary values line;
  * - columns mapped by header name (full-width `（元）` equals `(元)`), unknown columns kept in `extra`;
- * - backslash escapes in fields, only the two the format documents (spec §7.5): `\,` is a comma that does not
+ * - backslash escapes in fields, only the two the format documents: `\,` is a comma that does not
  *   separate fields and `\n` a line feed. Every other backslash is text (`\\`, `\r` in a JSON `attach` stay as
  *   they are). The writer uses the same rules.
  *

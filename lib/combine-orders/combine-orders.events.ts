@@ -2,7 +2,7 @@ import { defineNotificationEvent } from '../core/notify/notification-event-regis
 import { CombineTransactionResource } from './dto/combine-transaction.dto';
 
 /**
- * The combine payment notification (ecommerce spec §3.6): `TRANSACTION.SUCCESS` like a single order, but with the
+ * The combine payment notification: `TRANSACTION.SUCCESS` like a single order, but with the
  * shape of the combine query — `combine_out_trade_no` and `sub_orders`, no top-level `out_trade_no` or
  * `trade_state` — one for the whole cart. Not accepted by default: a route receives it only when it lists
  * `resources: ['combine-transaction']`, so a handler written for single orders never gets a cart (and the reverse).

@@ -73,7 +73,7 @@ export class WechatPayCombineOrdersService extends WechatPayInvokeHelpers {
    * JSAPI / mini-program combine order plus the signed parameters for `getBrandWCPayRequest` / `wx.requestPayment`.
    * `appId` is `combine_appid`, because the payer's `openid` belongs to it. With `combine_payer_info.sub_openid`
    * the client signs with the sub-orders' common `sub_appid`, by analogy with single partner orders: UNVERIFIED
-   * (ecommerce spec §3.5) — pass `options.appId` when you know better; without a common `sub_appid` it is required.
+   * — pass `options.appId` when you know better; without a common `sub_appid` it is required.
    */
   async jsapiPrepayWithPayParams(
     req: CombineJsapiPrepayRequest,
@@ -87,7 +87,7 @@ export class WechatPayCombineOrdersService extends WechatPayInvokeHelpers {
 
   /**
    * App combine order plus the signed OpenSDK `PayReq` parameters: `appid` is `combine_appid`; `partnerid` is
-   * `spMchid` (= `combine_mchid`; UNVERIFIED, ecommerce spec §3.5). `options.appId` overrides the AppID.
+   * `spMchid` (= `combine_mchid`; UNVERIFIED). `options.appId` overrides the AppID.
    */
   async appPrepayWithPayParams(
     req: CombineAppPrepayRequest,

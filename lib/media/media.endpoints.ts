@@ -1,7 +1,7 @@
 import { defineEndpoint } from '../core/http/endpoint';
 
 /**
- * Media uploads (图片/视频上传, ecommerce spec §4): multipart bodies whose signature covers the `meta` part only. The
+ * Media uploads (图片/视频上传): multipart bodies whose signature covers the `meta` part only. The
  * answer's `media_id` is used by onboarding (进件) and other calls.
  */
 export const MEDIA_ENDPOINTS = {

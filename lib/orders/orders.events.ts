@@ -2,7 +2,7 @@ import { defineNotificationEvent } from '../core/notify/notification-event-regis
 import { PartnerTransactionResource } from '../notifications/dto/partner-transaction-resource.dto';
 
 /**
- * `TRANSACTION.*` with the shape of a partner transaction (spec §6.1). Combine-payment and profit-sharing
+ * `TRANSACTION.*` with the shape of a partner transaction. Combine-payment and profit-sharing
  * notifications also arrive as `TRANSACTION.SUCCESS`, but have no top-level `out_trade_no` + `trade_state`
  * (combine: `combine_out_trade_no` and `sub_orders`; profit sharing: `order_id` and `receiver`).
  */

@@ -1,7 +1,7 @@
 /**
  * What the payer's side needs after an order call: signed invoke parameters (JSAPI / mini-program, App), the H5
  * redirect URL, and the Native QR code. Shared by single partner orders and combine orders, whose invoke step is the
- * same ("调起方式也完全一致", ecommerce spec §3.5).
+ * same ("调起方式也完全一致").
  */
 import * as QRCode from 'qrcode';
 import { joinSignedLines } from '../core/crypto/canonical-message';
@@ -20,7 +20,7 @@ export interface NativeQrCodeOptions {
 
 /** Overrides for invoke parameters. */
 export interface PayParamsOptions {
-  /** The AppID the payment is invoked from; by default chosen as spec §5.1 says. */
+  /** The AppID the payment is invoked from; by default chosen as WeChat Pay's documentation says. */
   appId?: string;
 }
 

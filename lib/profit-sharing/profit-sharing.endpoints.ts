@@ -4,7 +4,7 @@ const E = '/v3/ecommerce/profitsharing';
 const P = '/v3/profitsharing';
 
 /**
- * 平台收付通 (ecommerce) profit sharing (ecommerce spec §1.3): the family of a module with `product: 'ecommerce'`.
+ * 平台收付通 (ecommerce) profit sharing: the family of a module with `product: 'ecommerce'`.
  * The bodies carry no `sp_mchid`: the platform is the signer [SDK wechatpay-java `ecommerceprofitsharing`].
  * `createOrder` always carries `Wechatpay-Serial`, as JAVA sends it (its `receivers[].receiver_name` is 🔐).
  */
@@ -37,7 +37,7 @@ export const ECOMMERCE_PROFIT_SHARING_ENDPOINTS = {
 } as const;
 
 /**
- * 普通服务商 (partner) profit sharing (ecommerce spec §1.1, right column) [SDK wechatpay-go `services/profitsharing`]:
+ * 普通服务商 (partner) profit sharing (right column) [SDK wechatpay-go `services/profitsharing`]:
  * the family of a module with `product: 'partner'`. Receivers are per `sub_mchid`, and `name` is 🔐 on both
  * `receivers/add` and the split.
  */

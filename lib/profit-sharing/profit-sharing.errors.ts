@@ -1,7 +1,7 @@
 import { WechatPayApiError } from '../core/errors/wechat-pay.errors';
 
 /**
- * Why WeChat Pay refused a profit-sharing call, from its message (ecommerce spec §1.13). The HTTP status and `code`
+ * Why WeChat Pay refused a profit-sharing call, from its message. The HTTP status and `code`
  * labels of these answers are UNVERIFIED, so the reason is read from the message text; `OTHER` when none matches.
  */
 export type ProfitSharingErrorReason =

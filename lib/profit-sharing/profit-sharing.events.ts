@@ -2,7 +2,7 @@ import { defineNotificationEvent } from '../core/notify/notification-event-regis
 import { ProfitSharingResource } from './dto/profit-sharing-resource.dto';
 
 /**
- * The profit-sharing notification (分账动账通知, ecommerce spec §1.12), sent to `MERCHANT_ID` receivers only. The docs
+ * The profit-sharing notification (分账动账通知), sent to `MERCHANT_ID` receivers only. The docs
  * say `PROFITSHARING.SUCCESS` / `PROFITSHARING.RETURN`, users see `TRANSACTION.SUCCESS` for both, and `original_type`
  * is `profitsharing` (one user saw `transaction`) [UNVERIFIED which]: so it is recognised by its decrypted shape —
  * `order_id` and `receiver`, no `trade_state` — under any of them. Not accepted by default: only a route that lists
@@ -17,7 +17,7 @@ export const PROFIT_SHARING_EVENT = defineNotificationEvent({
     'receiver' in plain &&
     !('trade_state' in plain),
   resourceClass: ProfitSharingResource,
-  // §1.12: order_id + receiver account + the event; the summary (分账 / 分账回退) tells a return from a split when
+  // order_id + receiver account + the event; the summary (分账 / 分账回退) tells a return from a split when
   // both arrive as TRANSACTION.SUCCESS.
   dedupeKey: ({ envelope, resource: r }) =>
     `profitsharing:${r.order_id}:${r.receiver.account}:${envelope.event_type.startsWith('PROFITSHARING.') ? envelope.event_type : envelope.summary}`,

@@ -54,7 +54,7 @@ export type FinishAnswerOf<P extends WechatPayProduct> = Of<P, EcommerceFinishAn
 export type ProfitSharingReturnOf<P extends WechatPayProduct> = Of<P, EcommerceProfitSharingReturn, PartnerProfitSharingReturn>;
 
 /**
- * Profit sharing (分账), in the endpoint family of the module's `product` (ecommerce spec §1.1):
+ * Profit sharing (分账), in the endpoint family of the module's `product`:
  * `/v3/ecommerce/profitsharing/...` for `'ecommerce'` (平台收付通: receivers platform-wide, `finish`), and
  * `/v3/profitsharing/...` for `'partner'` (普通服务商: receivers per sub-merchant, `unfreeze_unsplit`). Only orders
  * placed with `settle_info.profit_sharing: true` can be split, and only after settlement. Every request is checked
@@ -240,7 +240,7 @@ export class WechatPayProfitSharingService<P extends WechatPayProduct = WechatPa
       return (await this.client.call<T, Path>(endpoint, call)).data;
     } catch (err) {
       if (!(err instanceof WechatPayApiError)) throw err;
-      // An ecommerce platform re-adding a receiver may get this instead of a 200 [3P blog, ecommerce spec §1.4].
+      // An ecommerce platform re-adding a receiver may get this instead of a 200 [3P blog].
       if (reAdded && /操作已完成，?无需二次请求/.test(err.wechatMessage)) return reAdded as T;
       if (err.status >= 500 || err.status === 401) throw err;
       throw new WechatPayProfitSharingError(err);

@@ -3,7 +3,7 @@ import { defineEndpoint } from '../core/http/endpoint';
 const REFUNDS = '/v3/ecommerce/refunds';
 
 /**
- * 平台收付通 (ecommerce) refunds (ecommerce spec §2): the refund family of a module with `product: 'ecommerce'`.
+ * 平台收付通 (ecommerce) refunds: the refund family of a module with `product: 'ecommerce'`.
  * The bodies carry no `sp_mchid`: the platform is the signer [SDK wechatpay-java `ecommercerefund`].
  */
 export const ECOMMERCE_REFUND_ENDPOINTS = {

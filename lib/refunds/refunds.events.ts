@@ -1,7 +1,7 @@
 import { defineNotificationEvent } from '../core/notify/notification-event-registry';
 import { PartnerRefundResource } from '../notifications/dto/partner-refund-resource.dto';
 
-/** `REFUND.SUCCESS` / `REFUND.ABNORMAL` / `REFUND.CLOSED` of a partner refund (spec §6.3). */
+/** `REFUND.SUCCESS` / `REFUND.ABNORMAL` / `REFUND.CLOSED` of a partner refund. */
 export const PARTNER_REFUND_EVENT = defineNotificationEvent({
   name: 'partner-refund',
   match: (eventType, originalType, plain) =>

@@ -3,7 +3,7 @@
  * a plain header line, detail rows with every field prefixed by a backtick, a plain summary header and a backtick
  * summary values line computed from the rows. BOM and CRLF by default, as WeChat serves them, and a final line break.
  *
- * Text fields are escaped as WeChat does and the parser expects: `,` -> `\,`, LF -> `\n`, nothing else (spec §7.5).
+ * Text fields are escaped as WeChat does and the parser expects: `,` -> `\,`, LF -> `\n`, nothing else.
  * Like WeChat's own files, a text in which a backslash precedes `,` or `n` (or ends a field) therefore does not
  * read back unchanged: the format cannot tell it from an escape.
  * Amounts are integers in the column's smallest unit (fen; 1/100000 yuan for fees) and are written in yuan.

@@ -39,7 +39,7 @@ export interface NotificationBodyInput {
   resourceNonce?: string;
 }
 
-/** Builds the compact JSON envelope of spec §6.1, with fields in the order WeChat Pay sends them. */
+/** Builds the compact JSON envelope of with fields in the order WeChat Pay sends them. */
 export function buildNotificationBody(input: NotificationBodyInput): { id: string; body: string } {
   const aad = input.associatedData ?? (input.eventType.startsWith('REFUND.') ? 'refund' : 'transaction');
   const nonce = input.resourceNonce ?? generateNonce(12);

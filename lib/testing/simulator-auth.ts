@@ -1,5 +1,5 @@
 /**
- * Verification of merchant requests (spec §1): the Authorization header with its pairs in any order, the merchant
+ * Verification of merchant requests: the Authorization header with its pairs in any order, the merchant
  * certificate serial, the timestamp window and SHA256withRSA over METHOD, the raw request target exactly as received
  * (`req.url`, never re-encoded), timestamp, nonce and the raw body. Every failure is 401 SIGN_ERROR with a message
  * that says what to fix.
@@ -93,7 +93,7 @@ export class SimulatorRequestAuthenticator {
 }
 
 /**
- * Authorization `mchid` must be the provider and equal the `sp_mchid` of the body or query (spec §1.3). Putting the
+ * Authorization `mchid` must be the provider and equal the `sp_mchid` of the body or query. Putting the
  * sub-merchant there is a documented mistake with its own message.
  */
 export function checkMchidConsistency(authMchid: string, spMchid: string, claimedSpMchid: string | undefined): void {

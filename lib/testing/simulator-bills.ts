@@ -1,8 +1,8 @@
 /**
- * The simulator's bills (spec §7, §12.5): trade and fund-flow bills built from its own paid orders and refunds, in
+ * The simulator's bills: trade and fund-flow bills built from its own paid orders and refunds, in
  * WeChat's file format (through the package's bill writer), with the apply → 5-minute token → download flow,
  * SHA1 over the uncompressed bytes and the availability rules (before today, within 3 months, ready at 10:00
- * Beijing time on the next day, nothing to bill = NO_STATEMENT_EXIST). The sub-merchant fund-flow bill (§7.4) is the
+ * Beijing time on the next day, nothing to bill = NO_STATEMENT_EXIST). The sub-merchant fund-flow bill (the encrypted one) is the
  * same fund-flow bill restricted to one sub-merchant, split into files that are each encrypted with their own key.
  */
 import { createHash, type KeyObject, randomBytes } from 'node:crypto';
@@ -33,7 +33,7 @@ export interface SimulatorBillOptions {
 }
 
 /**
- * The wire details of the encrypted sub-merchant fund-flow bill (spec §7.4) that no source confirmed [UNVERIFIED],
+ * The wire details of the encrypted sub-merchant fund-flow bill that no source confirmed [UNVERIFIED],
  * and the splitting into files. The defaults are the spec's assumption: tag appended, empty AAD.
  */
 export interface SimulatorEncryptedBillOptions {
@@ -45,7 +45,7 @@ export interface SimulatorEncryptedBillOptions {
   keyEncoding?: 'text' | 'raw' | 'base64';
   /** AAD of each file's AES-256-GCM encryption. Default '' (none). */
   associatedData?: string;
-  /** Where the 16-byte GCM tag goes in a file: 'end' (default, `ciphertext || tag` as in §3.1) or 'start'. */
+  /** Where the 16-byte GCM tag goes in a file: 'end' (default, `ciphertext || tag` as AES-GCM output usually is) or 'start'. */
   tagPosition?: 'end' | 'start';
   /** Uncompressed bytes per file at most: the bill is split into several files (`bill_sequence` 1..n). Default: one file. */
   maxPartBytes?: number;
@@ -74,7 +74,7 @@ export interface SimulatorBillApplication {
   download_url: string;
 }
 
-/** One encrypted file in the answer of `GET /v3/bill/sub-merchant-fundflowbill` (spec §7.4). */
+/** One encrypted file in the answer of `GET /v3/bill/sub-merchant-fundflowbill`. */
 export interface SimulatorEncryptedBillPart {
   bill_sequence: number;
   hash_type: 'SHA1';
@@ -114,18 +114,18 @@ export interface SimulatorTradeBillFilter {
   bill_type?: TradeBillType;
 }
 
-/** Fund-flow account (spec §7.2). */
+/** Fund-flow account. */
 export type SimulatorFundFlowAccount = 'BASIC' | 'OPERATION' | 'FEES';
 
-/** Fund-flow account of a sub-merchant (spec §7.4); DEPOSIT is accepted and, like OPERATION, empty. */
+/** Fund-flow account of a sub-merchant; DEPOSIT is accepted and, like OPERATION, empty. */
 export type SimulatorSubMerchantFundFlowAccount = SimulatorFundFlowAccount | 'DEPOSIT';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-/** download_url validity (spec §7.1). */
+/** download_url validity. */
 const TOKEN_VALIDITY_MS = 5 * 60_000;
 
-/** 退款状态 in bills uses its own vocabulary (spec §7.5). */
+/** 退款状态 in bills uses its own vocabulary. */
 const BILL_REFUND_STATUS: Record<SimulatedRefundStatus, string> = { SUCCESS: 'SUCCESS', PROCESSING: 'PROCESSING', ABNORMAL: 'CHANGE', CLOSED: 'FAIL' };
 
 /** `yyyy-MM-dd HH:mm:ss` in Beijing time. */
@@ -200,7 +200,7 @@ export class SimulatorBillOffice {
   }
 
   /**
-   * GET /v3/bill/sub-merchant-fundflowbill (spec §7.4): the sub-merchant's fund-flow bill, split into files of at most
+   * GET /v3/bill/sub-merchant-fundflowbill: the sub-merchant's fund-flow bill, split into files of at most
    * `maxPartBytes` uncompressed bytes, each gzipped (GZIP) then AES-256-GCM encrypted with a fresh key and nonce; the
    * key is RSA-OAEP-SHA1 encrypted with the merchant certificate's public key. `hash_value` is the SHA1 of the file's
    * uncompressed bytes.
@@ -348,7 +348,7 @@ export class SimulatorBillOffice {
   private paymentRow(o: SimulatedOrder, at: number): TradeBillWriterRow {
     return {
       trade_time: billTime(at),
-      // 公众账号ID / 用户标识: the provider's AppID and the payer's openid under it [UNVERIFIED for partners, spec §7.5].
+      // 公众账号ID / 用户标识: the provider's AppID and the payer's openid under it [UNVERIFIED for partners].
       appid: o.spAppid,
       mchid: o.spMchid,
       sub_mchid: o.subMchid,

@@ -1,5 +1,5 @@
 /**
- * The combine order state machine (合单支付, ecommerce spec §3): a cart of sub-orders of several sub-merchants, paid
+ * The combine order state machine (合单支付): a cart of sub-orders of several sub-merchants, paid
  * all or nothing. The sub-orders live in the order book (as orders marked with `combineOutTradeNo`), so that refunds
  * and bills find them by their own `transaction_id` / `out_trade_no`, while the single-order query and close do not
  * (ORDER_NOT_EXIST). The cart's deadline is each sub-order's, so lazy expiry closes all of them together.
@@ -249,7 +249,7 @@ export class SimulatorCombineOrderBook {
     return combine;
   }
 
-  /** The combine transaction of query answers and of the notification (spec §3.3, §3.6), keys sorted. */
+  /** The combine transaction of query answers and of the notification, keys sorted. */
   combineJson(combine: SimulatedCombineOrder): Record<string, unknown> {
     const subOrders = this.subOrders(combine).map((o) => {
       const paid = isPaid(o);

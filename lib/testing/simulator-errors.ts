@@ -1,6 +1,6 @@
 /**
  * Every error the simulator answers with, in one table. `verified: false` marks a status or code label that no
- * public source read for the spec confirmed (spec §9.2, §13): the simulator has to pick something, and tests that
+ * public source read for the spec confirmed: the simulator has to pick something, and tests that
  * depend on these exact values should say so.
  */
 import { WechatPayError } from '../core/errors/wechat-pay.errors';
@@ -9,7 +9,7 @@ import { WechatPayError } from '../core/errors/wechat-pay.errors';
 export interface SimulatorErrorDefinition {
   status: number;
   code: string;
-  /** WeChat Pay's internal code, shown after the last `-` of `Request-ID` (spec §9.2). */
+  /** WeChat Pay's internal code, shown after the last `-` of `Request-ID`. */
   internalCode: number;
   /** Default message (Chinese as WeChat Pay answers, English added to help developers). */
   message: string;
@@ -17,7 +17,7 @@ export interface SimulatorErrorDefinition {
   verified: boolean;
 }
 
-/** The simulator's error catalogue; `verified: false` entries are UNVERIFIED choices (see the spec §9.2 and §13). */
+/** The simulator's error catalogue; `verified: false` entries are UNVERIFIED choices (not confirmed by any public source). */
 export const SIMULATOR_ERRORS = {
   SIGN_ERROR: { status: 401, code: 'SIGN_ERROR', internalCode: 268443699, message: '签名错误 (signature verification failed)', verified: true },
   NONCE_REPLAYED: { status: 401, code: 'SIGN_ERROR', internalCode: 268443699, message: '重复的请求随机串 (nonce_str was already used)', verified: false },
@@ -47,7 +47,7 @@ export const SIMULATOR_ERRORS = {
   BODY_TOO_LARGE: { status: 400, code: 'PARAM_ERROR', internalCode: 268435464, message: '请求体过大 (request body too large)', verified: false },
   FREQUENCY_LIMITED: { status: 429, code: 'FREQUENCY_LIMITED', internalCode: 268447840, message: '频率超限 (rate limited)', verified: true },
   SYSTEM_ERROR: { status: 500, code: 'SYSTEM_ERROR', internalCode: 268435457, message: '系统异常，请用相同参数重新调用', verified: true },
-  // Refunds (spec §10). Appended after the order errors so that `errorForStatus` keeps its earlier choices.
+  // Refunds. Appended after the order errors so that `errorForStatus` keeps its earlier choices.
   REFUND_NOT_EXISTS: { status: 404, code: 'RESOURCE_NOT_EXISTS', internalCode: 268512771, message: '退款单不存在 (no refund with this out_refund_no for this sub_mchid)', verified: true },
   REFUND_ORDER_NOT_EXISTS: {
     status: 404,
@@ -98,7 +98,7 @@ export const SIMULATOR_ERRORS = {
     message: '敏感字段解密失败 (a sensitive field was not RSA-OAEP encrypted for the key Wechatpay-Serial names)',
     verified: false,
   },
-  // Bills (spec §7).
+  // Bills.
   BILL_DATE_OUT_OF_RANGE: { status: 400, code: 'INVALID_REQUEST', internalCode: 268435464, message: '账单日期超出可下载范围 (bill_date must be before today and within the last 3 months)', verified: false },
   NO_STATEMENT_EXIST: { status: 400, code: 'NO_STATEMENT_EXIST', internalCode: 268512771, message: '账单不存在 (there were no trades that day: nothing to download, do not retry)', verified: false },
   STATEMENT_CREATING: { status: 400, code: 'STATEMENT_CREATING', internalCode: 268435457, message: '账单生成中 (the bill is still being generated: retry after 10:00 Beijing time)', verified: false },
@@ -110,7 +110,7 @@ export const SIMULATOR_ERRORS = {
     verified: false,
   },
   BILL_NO_AUTH: { status: 403, code: 'NO_AUTH', internalCode: 268443701, message: '无权下载此账单 (the download_url was applied for by another merchant)', verified: false },
-  // The simulator's own limit, not WeChat Pay's behaviour: WeChat Pay answers SM4_GCM with SM4-encrypted files (spec §7.4).
+  // The simulator's own limit, not WeChat Pay's behaviour: WeChat Pay answers SM4_GCM with SM4-encrypted files.
   BILL_SM4_UNSUPPORTED: {
     status: 400,
     code: 'INVALID_REQUEST',
@@ -118,7 +118,7 @@ export const SIMULATOR_ERRORS = {
     message: '模拟器不支持SM4_GCM (the simulator cannot encrypt bills with SM4_GCM: Node.js has no SM4-GCM cipher; apply with AEAD_AES_256_GCM)',
     verified: false,
   },
-  // 平台收付通 (ecommerce spec §0.2, §2). The product-gating texts are WeChat's for profit sharing ("非电商商户暂不支持调用此API");
+  // 平台收付通. The product-gating texts are WeChat's for profit sharing ("非电商商户暂不支持调用此API");
   // the refund one, and every status/code label here, are UNVERIFIED choices.
   PRODUCT_NOT_ECOMMERCE: {
     status: 403,
@@ -145,10 +145,10 @@ export const SIMULATOR_ERRORS = {
   NOT_ADVANCE_REFUND: { status: 400, code: 'INVALID_REQUEST', internalCode: 268447914, message: '非垫付退款单，无需回补 (only a refund with refund_account REFUND_SOURCE_PARTNER_ADVANCE can be returned)', verified: false },
   ADVANCE_REFUND_NOT_SUCCESS: { status: 400, code: 'INVALID_REQUEST', internalCode: 268447914, message: '退款未成功，暂不能回补 (the advance refund has not succeeded yet)', verified: false },
   RETURN_ADVANCE_NOT_EXISTS: { status: 404, code: 'RESOURCE_NOT_EXISTS', internalCode: 268512771, message: '垫付回补记录不存在 (no return-advance was requested for this refund)', verified: false },
-  // Media upload (ecommerce spec §4); every status/code label is an UNVERIFIED choice.
+  // Media upload; every status/code label is an UNVERIFIED choice.
   MULTIPART_INVALID: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: '请求体不是合法的multipart/form-data (a meta part and a file part are expected)', verified: false },
   MEDIA_SHA256_MISMATCH: { status: 400, code: 'PARAM_ERROR', internalCode: 268435461, message: '文件sha256与meta不一致 (meta.sha256 is not the SHA-256 of the file part)', verified: false },
-  // Combine orders (ecommerce spec §3).
+  // Combine orders.
   COMBINE_CLOSE_MISMATCH: {
     status: 400,
     code: 'INVALID_REQUEST',
@@ -175,7 +175,7 @@ export const SIMULATOR_ERRORS = {
 /** Name of an entry of `SIMULATOR_ERRORS`. */
 export type SimulatorErrorName = keyof typeof SIMULATOR_ERRORS;
 
-/** The `detail` object of parameter errors (spec §9.1). */
+/** The `detail` object of parameter errors. */
 export interface SimulatorErrorDetail {
   field: string;
   value?: unknown;

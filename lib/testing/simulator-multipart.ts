@@ -1,5 +1,5 @@
 /**
- * The simulator's reading of a `multipart/form-data` request (the media uploads, ecommerce spec §4.1), written
+ * The simulator's reading of a `multipart/form-data` request (the media uploads), written
  * independently of the client's builder so that it catches what the client gets wrong: the boundary from the
  * Content-Type header, each part's headers, and its bytes exactly as received (the `meta` part is what the request
  * signature must cover).

@@ -1,5 +1,5 @@
 /**
- * Delivery of notifications the way WeChat Pay does it (spec §6.2): POST to notify_url, fresh signature per attempt,
+ * Delivery of notifications the way WeChat Pay does it: POST to notify_url, fresh signature per attempt,
  * success on any 2xx, otherwise retry on WeChat's schedule (scaled for tests), optional signature probes first.
  * Every attempt is recorded; a merchant that accepts a probe is recorded as a violation.
  */

@@ -44,7 +44,7 @@ export interface SimulatorOptions {
   notificationReplyTimeoutMs?: number;
   /** Probability (0..1) of a `WECHATPAY/SIGNTEST/` probe before each delivery attempt. Default 0. */
   probeRate?: number;
-  /** Reject an out_trade_no already used by another sub-merchant of the provider (spec §4.2). Default false. */
+  /** Reject an out_trade_no already used by another sub-merchant of the provider. Default false. */
   strictOutTradeNoScope?: boolean;
   /** Answer 400 to requests without User-Agent [UNVERIFIED whether WeChat enforces it]. Default false. */
   requireUserAgent?: boolean;
@@ -87,11 +87,11 @@ export interface SimulatorOptions {
    * "非电商商户暂不支持调用此API"), and `moduleOptions()` sets the module's `product` to match.
    */
   product?: 'ecommerce' | 'partner';
-  /** The 平台收付通 details, several of them UNVERIFIED (ecommerce spec §2, §11). */
+  /** The 平台收付通 details, several of them UNVERIFIED. */
   ecommerce?: SimulatorEcommerceOptions;
   /** Profit sharing (分账): settlement delay, max ratio, freeze period, receivers' notify URLs, limits. */
   profitSharing?: SimulatorProfitSharingOptions;
-  /** Media uploads (ecommerce spec §4.2: the sources disagree on the limits). */
+  /** Media uploads (WeChat Pay's documentation: the sources disagree on the limits). */
   media?: SimulatorMediaOptions;
 }
 
@@ -127,7 +127,7 @@ export interface SimulatorMediaOptions {
   maxVideoBytes?: number;
 }
 
-/** Combine order options of the simulator (ecommerce spec §3). */
+/** Combine order options of the simulator. */
 export interface SimulatorCombineOptions {
   /** Most sub-orders per combine order. Default 50 (partner / 平台收付通); 10 mimics a direct merchant. */
   maxSubOrders?: number;

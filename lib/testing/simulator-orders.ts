@@ -1,5 +1,5 @@
 /**
- * The simulator's order book and the partner order state machine (spec §4): create with re-entry rules, query by
+ * The simulator's order book and the partner order state machine: create with re-entry rules, query by
  * out_trade_no or transaction_id, close, pay. Orders expire lazily: whenever one is read, an unpaid order past its
  * time_expire becomes CLOSED, so a test moves the clock instead of waiting.
  */
@@ -19,17 +19,17 @@ export const TRADE_TYPES: Record<OrderScene, 'JSAPI' | 'APP' | 'MWEB' | 'NATIVE'
 
 const TRADE_STATE_DESC: Record<SimulatedTradeState, string> = { NOTPAY: '订单未支付', SUCCESS: '支付成功', CLOSED: '订单已关闭', REFUND: '转入退款' };
 
-/** Whether an order was paid: SUCCESS, or REFUND once a refund was accepted (spec §4.5). */
+/** Whether an order was paid: SUCCESS, or REFUND once a refund was accepted. */
 export function isPaid(order: SimulatedOrder): boolean {
   return order.tradeState === 'SUCCESS' || order.tradeState === 'REFUND';
 }
 
 const MINUTE = 60_000;
-/** prepay_id and code_url validity (spec §4.2). */
+/** prepay_id and code_url validity. */
 const PREPAY_VALIDITY_MS = 120 * MINUTE;
-/** h5_url validity (spec §4.2). */
+/** h5_url validity. */
 const H5_VALIDITY_MS = 5 * MINUTE;
-/** Default payment deadline when time_expire is absent (spec §4.1). */
+/** Default payment deadline when time_expire is absent. */
 const DEFAULT_EXPIRY_MS = 7 * 24 * 60 * MINUTE;
 
 /** An order as the simulator stores it. Read through `sim.getOrder()` / `sim.listOrders()`, which return copies. */
@@ -140,7 +140,7 @@ export interface PaymentLink {
 }
 
 /**
- * A fresh prepay_id and the payment link of a scene (spec §4.2): a Native `code_url` with its `pr`, an H5 `h5_url`
+ * A fresh prepay_id and the payment link of a scene: a Native `code_url` with its `pr`, an H5 `h5_url`
  * to the cashier page (valid 5 min), or the prepay_id itself (valid 2 h). `key` is what the cashier token pays.
  */
 export function newPaymentLink(scene: OrderScene, key: string, now: number, cashierUrl: string): PaymentLink {
@@ -157,7 +157,7 @@ export function newPaymentLink(scene: OrderScene, key: string, now: number, cash
   return { prepayId, answer: { prepay_id: prepayId }, token: prepayId, entry: { orderKey: key, kind: 'prepay', expiresAt: now + PREPAY_VALIDITY_MS } };
 }
 
-/** The payment deadline of a new order: 7 days by default; WeChat bumps one earlier than now + 1 minute to that (spec §4.1). */
+/** The payment deadline of a new order: 7 days by default; WeChat bumps one earlier than now + 1 minute to that. */
 export function orderDeadline(now: number, timeExpire: unknown): number {
   const requested = typeof timeExpire === 'string' ? parseRfc3339(timeExpire)?.getTime() : undefined;
   return requested === undefined ? now + DEFAULT_EXPIRY_MS : Math.max(requested, now + MINUTE);
@@ -171,7 +171,7 @@ export class SimulatorOrderBook {
 
   constructor(private readonly ctx: OrderBookContext) {}
 
-  /** Sub-merchant rules shared by every endpoint (spec §12.2). */
+  /** Sub-merchant rules shared by every endpoint. */
   checkSubMerchant(subMchid: string): SimulatorSubMerchant {
     const c = this.ctx.credentials();
     if (subMchid === c.spMchid) throw new SimulatorHttpError(SIMULATOR_ERRORS.SUB_MCHID_IS_SELF);
@@ -251,10 +251,10 @@ export class SimulatorOrderBook {
     return order;
   }
 
-  /** The order of a sub-merchant, or 404: unknown, or known under another sub_mchid (spec §4.3). */
+  /** The order of a sub-merchant, or 404: unknown, or known under another sub_mchid. */
   private require(subMchid: string, outTradeNo: string): SimulatedOrder {
     const order = this.refresh(this.orders.get(orderKey(subMchid, outTradeNo)));
-    // The single-order API does not know combine sub-orders (ecommerce spec §3.3).
+    // The single-order API does not know combine sub-orders.
     if (order && order.combineOutTradeNo === undefined) return order;
     if (this.list().some((o) => o.outTradeNo === outTradeNo && o.combineOutTradeNo === undefined)) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_MCH_MISMATCH);
     throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_NOT_EXIST);
@@ -353,7 +353,7 @@ export class SimulatorOrderBook {
     return { order, token: t, expired: this.ctx.clock() >= t.expiresAt };
   }
 
-  /** The Transaction object of query responses and notifications (spec §4.3), keys sorted like WeChat's. */
+  /** The Transaction object of query responses and notifications, keys sorted like WeChat's. */
   transactionJson(order: SimulatedOrder): Record<string, unknown> {
     const paid = isPaid(order);
     const out: Record<string, unknown> = {
@@ -371,7 +371,7 @@ export class SimulatorOrderBook {
     };
     if (order.subAppid !== undefined) out.sub_appid = order.subAppid;
     if (order.attach !== undefined) out.attach = order.attach;
-    // Observed unpaid orders carry no trade_type, transaction_id, payer, bank_type or success_time (spec §4.3).
+    // Observed unpaid orders carry no trade_type, transaction_id, payer, bank_type or success_time.
     if (paid) Object.assign(out, { bank_type: order.bankType, payer: order.payer, success_time: order.successTime, trade_type: order.tradeType, transaction_id: order.transactionId });
     return sortKeys(out);
   }

@@ -1,8 +1,8 @@
 /**
- * The profit-sharing state machine of the simulator (ecommerce spec §1.11), shared by both families: frozen funds
+ * The profit-sharing state machine of the simulator, shared by both families: frozen funds
  * per paid `profit_sharing` order, splits (PROCESSING → FINISHED; lines PENDING → SUCCESS | CLOSED), finish and
  * auto-unfreeze on the simulator clock, returns (PROCESSING → SUCCESS | FAILED), receivers, and balances.
- * Refunds (ecommerce spec §2.7) are read from the refund state: a refund of an unsplit order comes out of the
+ * Refunds are read from the refund state: a refund of an unsplit order comes out of the
  * frozen funds, so it reduces what can be split.
  */
 import { formatBeijingRfc3339 } from '../core/time';
@@ -13,7 +13,7 @@ import type { SimulatedRefund } from './simulator-refunds';
 const DAY = 86_400_000;
 
 /**
- * The errors of profit sharing. Messages are WeChat's (ecommerce spec §1.13); every status and code label is an
+ * The errors of profit sharing. Messages are WeChat's; every status and code label is an
  * UNVERIFIED choice (the docs show the messages only), and so are the messages marked so.
  */
 export const PROFIT_SHARING_ERRORS = {
@@ -298,7 +298,7 @@ export class SimulatorProfitSharingState {
       const split = this.splitAmount(f.transactionId);
       b.split_out += split;
       const rest = base - split - this.refunded(order);
-      // A refund beyond the frozen rest is paid from the available balance (ecommerce spec §2.7).
+      // A refund beyond the frozen rest is paid from the available balance.
       if (f.unfrozenAt === undefined) {
         b.frozen += Math.max(0, rest);
         b.available += Math.min(0, rest);

@@ -1,5 +1,5 @@
 /**
- * The simulator's refunds (spec §10): create with WeChat's business rules (paid order, matching total, at most the
+ * The simulator's refunds: create with WeChat's business rules (paid order, matching total, at most the
  * order total in sum, within a year, idempotent on out_refund_no), query, and the PROCESSING → SUCCESS | ABNORMAL |
  * CLOSED lifecycle, automatic after a delay or completed by the test. Completion is reported to the simulator, which
  * sends the REFUND.* notification with the payment notifications' delivery rules. An ABNORMAL refund may be applied
@@ -10,7 +10,7 @@ import { SIMULATOR_ERRORS, SimulatorHttpError } from './simulator-errors';
 import { digits, isPaid, orderKey, type SimulatedOrder, type SimulatorOrderBook } from './simulator-orders';
 import { jsonEqual, sortKeys } from './simulator-validation';
 
-/** Refund status (spec §10). */
+/** Refund status. */
 export type SimulatedRefundStatus = 'PROCESSING' | 'SUCCESS' | 'ABNORMAL' | 'CLOSED';
 
 /** A final refund status, as `completeRefund()` sets it. */
@@ -268,7 +268,7 @@ export class SimulatorRefundBook {
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 
-  /** The `Refund` object of the create and query answers (spec §10), keys sorted like WeChat's. */
+  /** The `Refund` object of the create and query answers, keys sorted like WeChat's. */
   refundJson(r: SimulatedRefund): Record<string, unknown> {
     const out: Record<string, unknown> = {
       amount: {
@@ -297,7 +297,7 @@ export class SimulatorRefundBook {
     return sortKeys(out);
   }
 
-  /** The decrypted resource of the REFUND.* notification (spec §6.3): sp_mchid + sub_mchid, no mchid. */
+  /** The decrypted resource of the REFUND.* notification: sp_mchid + sub_mchid, no mchid. */
   notificationResource(r: SimulatedRefund): Record<string, unknown> {
     return {
       sp_mchid: r.spMchid,
@@ -310,7 +310,7 @@ export class SimulatorRefundBook {
       ...(r.status === 'SUCCESS' && r.completedAt !== undefined ? { success_time: formatBeijingRfc3339(new Date(r.completedAt)) } : {}),
       user_received_account: r.userReceivedAccount,
       amount: { total: r.amount.total, refund: r.amount.refund, payer_total: r.amount.payerTotal, payer_refund: r.amount.refund },
-      // 平台收付通 refund notifications add where the money came from (ecommerce spec §2.6).
+      // 平台收付通 refund notifications add where the money came from.
       ...(r.refundAccount ? { refund_account: r.refundAccount } : {}),
     };
   }

@@ -18,7 +18,7 @@ export interface ApiAnswer {
   status: number;
   /** Exact body ('' for 204). */
   body: string;
-  /** A bill download: sent as a file, unsigned (spec §7.3), gzipped when applied with GZIP; or an encrypted file. */
+  /** A bill download: sent as a file, unsigned, gzipped when applied with GZIP; or an encrypted file. */
   file?: { bytes: Buffer; gzip: boolean; encrypted: boolean };
   /** The number after `-` in `Request-ID` (0 on success). */
   internalCode: number;
@@ -47,12 +47,12 @@ export interface SimulatorRoute {
   /**
    * The route checks the caller's mchid itself, instead of the transport's check of Authorization mchid against the
    * provider and the body's or query's sp_mchid (401). The bill download does: 403 NO_AUTH when another merchant
-   * applied (spec §7.3).
+   * applied.
    */
   checksMchidItself?: boolean;
   /**
    * The body is `multipart/form-data` whose `meta` part is what the request signature covers (the media uploads,
-   * ecommerce spec §4.1), not JSON: a signature over the whole body fails with SIGN_ERROR, as at WeChat Pay.
+   * WeChat Pay's documentation), not JSON: a signature over the whole body fails with SIGN_ERROR, as at WeChat Pay.
    */
   multipart?: boolean;
   /** Runs the call; throws `SimulatorHttpError` for an error answer. */

@@ -43,7 +43,7 @@ export function signMessageHeaders(
   };
 }
 
-/** A deliberately invalid signature, as WeChat Pay's signature probes send (spec §2.4). */
+/** A deliberately invalid signature, as WeChat Pay's signature probes send. */
 export function probeSignature(): string {
   return `WECHATPAY/SIGNTEST/${randomBytes(256).toString('base64')}`;
 }
@@ -133,7 +133,7 @@ export class SimulatorKeyring {
 }
 
 /**
- * Decrypts a sensitive request field (spec §3.2) with the private key of the public key or platform certificate
+ * Decrypts a sensitive request field with the private key of the public key or platform certificate
  * that the request's `Wechatpay-Serial` names. The plain text is for the books' records only: never logged nor echoed.
  */
 export function decryptSensitiveField(keyring: SimulatorKeyring, serial: string | undefined, field: string, ciphertext: unknown): string | undefined {

@@ -202,7 +202,7 @@ export class SimulatorTransport {
   }
 
   /**
-   * Writes a bill file: no Wechatpay-* headers (spec §7.3). `flipBillByte` corrupts the bill before compression, so
+   * Writes a bill file: no Wechatpay-* headers. `flipBillByte` corrupts the bill before compression, so
    * that a GZIP download still unzips and the client's SHA1 check is what catches it; an encrypted file is corrupted
    * in its ciphertext, so that AES-GCM authentication is what catches it.
    */

@@ -35,7 +35,7 @@ export function check(rule: Rule, value: unknown, field: string, location: Locat
   switch (rule.type) {
     case 'string': {
       if (typeof value !== 'string') return fail(field, value, 'must be a string', location);
-      // Surrogates are exactly the characters that take 4 bytes in UTF-8, which APIv3 rejects (spec §1.1).
+      // Surrogates are exactly the characters that take 4 bytes in UTF-8, which APIv3 rejects.
       if (/[\uD800-\uDFFF]/.test(value)) return fail(field, value, 'contains a 4-byte UTF-8 character (e.g. an emoji), which APIv3 does not accept', location);
       // WeChat Pay counts string(n) in UTF-8 bytes (its errors say 字节数): 中 takes 3.
       const bytes = Buffer.byteLength(value, 'utf8');
@@ -103,7 +103,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return ka.length === Object.keys(rb).length && ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && jsonEqual(ra[k], rb[k]));
 }
 
-/** A copy of a JSON value with object keys sorted, as the real server returns them (spec §4.3). */
+/** A copy of a JSON value with object keys sorted, as the real server returns them. */
 export function sortKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v) => sortKeys(v)) as T;
   if (typeof value !== 'object' || value === null) return value;

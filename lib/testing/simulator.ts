@@ -400,7 +400,7 @@ export class WechatPaySimulator {
     return this.billsBook.office.fundFlowBillRows(billDate, account);
   }
 
-  /** The rows one sub-merchant's fund-flow bill (the encrypted one, spec §7.4) of a Beijing day would have (amounts in fen). */
+  /** The rows one sub-merchant's fund-flow bill (the encrypted one) of a Beijing day would have (amounts in fen). */
   subMerchantFundFlowBillRows(billDate: string, subMchid: string, account: SimulatorSubMerchantFundFlowAccount = 'BASIC'): FundFlowBillWriterRow[] {
     return this.billsBook.office.fundFlowBillRows(billDate, account, subMchid);
   }

@@ -19,8 +19,8 @@ import { ByteLength } from '../../core/validation/byte-length';
 import { OUT_TRADE_NO_PATTERN, PartnerH5Info } from '../../orders/dto/partner-prepay.dto';
 
 /**
- * `combine_out_trade_no`: the pages disagree on the charset (2–32 without `@`, 6–32, or with `@`; ecommerce spec
- * §3.2, UNVERIFIED), so the client accepts the widest, 2–32 of `[0-9A-Za-z_-|*@]`, and lets WeChat Pay decide.
+ * `combine_out_trade_no`: the pages disagree on the charset (2–32 without `@`, 6–32, or with `@`;
+ * UNVERIFIED), so the client accepts the widest, 2–32 of `[0-9A-Za-z_-|*@]`, and lets WeChat Pay decide.
  * Generate yours conservatively: 6–32 of `[0-9A-Za-z_-]` is valid on every page.
  */
 export const COMBINE_OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{2,32}$/;
@@ -28,7 +28,7 @@ export const COMBINE_OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{2,32}$/;
 /** Sub-orders of one combine order in partner / 平台收付通 mode (direct merchants: 2–10). */
 export const MAX_COMBINE_SUB_ORDERS = 50;
 
-/** One sub-order may carry at most 1000 万 yuan (ecommerce spec §3.7). */
+/** One sub-order may carry at most 1000 万 yuan. */
 export const MAX_SUB_ORDER_TOTAL_AMOUNT = 1_000_000_000;
 
 /**
@@ -98,7 +98,7 @@ export class CombinePayerInfo {
 export type CombineLimitPay = 'no_balance' | 'no_debit' | 'balance_only';
 
 /**
- * Fields common to every combine prepay request (partner / 平台收付通 variant, ecommerce spec §3.2).
+ * Fields common to every combine prepay request (partner / 平台收付通 variant).
  * `combine_appid` and `combine_mchid` default from `spAppid` / `spMchid`; `notify_url` from the module options.
  */
 export abstract class CombinePrepayRequestBase {

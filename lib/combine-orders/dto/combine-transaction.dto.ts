@@ -62,7 +62,7 @@ export class CombineTransactionPayerInfo {
   @IsOptional() @IsString() openid?: string;
 }
 
-/** The fields of a combine order, in a query answer and in a notification alike (ecommerce spec §3.3, §3.6). */
+/** The fields of a combine order, in a query answer and in a notification alike. */
 export abstract class CombineTransactionFields {
   @IsString() @IsNotEmpty() combine_appid!: string;
   @IsString() @IsNotEmpty() combine_mchid!: string;

@@ -1,5 +1,5 @@
 /**
- * `multipart/form-data` bodies of the media uploads (ecommerce spec §4.1): a `meta` part holding the JSON string that
+ * `multipart/form-data` bodies of the media uploads: a `meta` part holding the JSON string that
  * is signed, and a `file` part with the bytes. Built into one Buffer, so that a retry resends identical bytes.
  */
 import { randomBytes } from 'node:crypto';

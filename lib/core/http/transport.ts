@@ -135,7 +135,7 @@ interface PreparedRequest {
   label: string;
   /** The signed body: the JSON sent, or the `meta` part of an upload. */
   body: string;
-  /** A multipart upload: sent instead of `body`, which is only its signed `meta` part (ecommerce spec §4.1). */
+  /** A multipart upload: sent instead of `body`, which is only its signed `meta` part. */
   multipart?: { bytes: Buffer; contentType: string };
   idempotent: boolean;
   serial?: string;

@@ -13,7 +13,7 @@ import type {
 } from './notification.types';
 import { validateNotificationResource } from './resource-validation';
 
-/** The only encryption algorithm of notification resources (spec §3.1). */
+/** The only encryption algorithm of notification resources. */
 export const NOTIFICATION_ALGORITHM = 'AEAD_AES_256_GCM';
 
 /** Options of `parse()`. */

@@ -1,5 +1,5 @@
 /**
- * Requests of profit sharing (分账), per family (ecommerce spec §1.4–§1.9; the partner column of §1.1). String sizes
+ * Requests of profit sharing (分账), per family (both families, as WeChat Pay documents them). String sizes
  * are UTF-8 bytes, as WeChat Pay counts them. `appid` is filled in from the module's `spAppid`; names are given in
  * plain text and encrypted by the service.
  */
@@ -7,7 +7,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
 import { ByteLength } from '../../core/validation/byte-length';
 
-/** `out_order_no` / `out_return_no`: 1–64 characters of `[0-9A-Za-z_-|*@]` (ecommerce spec §0.2 item 4). */
+/** `out_order_no` / `out_return_no`: 1–64 characters of `[0-9A-Za-z_-|*@]`. */
 export const PROFIT_SHARING_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 /** At most 50 receivers per split request (DOC create-order 2025-09-29; older docs said 5). */
 export const MAX_RECEIVERS_PER_SPLIT = 50;
@@ -43,7 +43,7 @@ export class EcommerceAddReceiverRequest {
   @ByteLength(1, 64) account!: string;
   /**
    * `MERCHANT_ID`: the merchant's full name (required). `PERSONAL_OPENID`: optional real name, checked by WeChat.
-   * Plain text in the current docs and in JAVA [ecommerce spec §1.4; the legacy `encrypted_name` is UNVERIFIED].
+   * Plain text in the current docs and in JAVA [WeChat Pay's documentation; the legacy `encrypted_name` is UNVERIFIED].
    */
   @IsOptional() @ByteLength(1, 256) name?: string;
   @ByteLength(1, 32) relation_type!: ReceiverRelationType;

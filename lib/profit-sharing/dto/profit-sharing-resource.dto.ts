@@ -10,7 +10,7 @@ export class ProfitSharingNotificationReceiver {
 }
 
 /**
- * The decrypted resource of a profit-sharing notification (分账动账通知, ecommerce spec §1.12), sent only to
+ * The decrypted resource of a profit-sharing notification (分账动账通知), sent only to
  * `MERCHANT_ID` receivers. For a return (`PROFITSHARING.RETURN`, summary 分账回退) `order_id` / `out_order_no` are the
  * **return's** numbers. It is not the final result: confirm with `queryOrder()` / `queryReturnOrder()`.
  */

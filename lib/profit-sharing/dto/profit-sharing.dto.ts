@@ -1,5 +1,5 @@
 /**
- * Answers of profit sharing (分账), with each family's field names (ecommerce spec §1.1): ecommerce `status` on a
+ * Answers of profit sharing (分账), with each family's field names: ecommerce `status` on a
  * split, partner `state`; `result` on receiver lines. Every enum is an open union, and every field a source does not
  * mark required is optional, because the sources disagree (e.g. `FAILED` vs `FAIL`, JAVA's split statuses).
  */
@@ -123,7 +123,7 @@ export interface EcommerceProfitSharingReturn {
 
 /**
  * A partner return (分账回退), as created and queried. Its outcome is `result`, as in wechatpay-go's
- * `ReturnOrdersEntity` (ecommerce spec §1.1 says `state`; the SDK source wins).
+ * `ReturnOrdersEntity` (WeChat Pay's documentation says `state`; the SDK source wins).
  */
 export interface PartnerProfitSharingReturn {
   sub_mchid: string;

@@ -1,5 +1,5 @@
 /**
- * Wire types of 平台收付通 (ecommerce) refunds, `/v3/ecommerce/refunds/...` (ecommerce spec §2.2–§2.5). String sizes
+ * Wire types of 平台收付通 (ecommerce) refunds, `/v3/ecommerce/refunds/...`. String sizes
  * are UTF-8 bytes, as WeChat Pay counts them. Response enums are open unions: the sources disagree on some spellings
  * (`CLOSED` vs `CLOSE`), and both are accepted.
  */

@@ -1,5 +1,5 @@
 /**
- * The bills book (spec §7): the trade, fund-flow and encrypted sub-merchant fund-flow bills built from the orders and
+ * The bills book: the trade, fund-flow and encrypted sub-merchant fund-flow bills built from the orders and
  * refunds books, and the download of the file behind a `download_url`, which is the one answer sent unsigned.
  */
 import type { KeyObject } from 'node:crypto';
@@ -41,7 +41,7 @@ export class BillsBook implements SimulatorBook {
       { endpoint: E.subMerchantFundFlowBill, handle: ({ auth, query }) => json(200, this.office.applySubMerchantFundFlowBill(query, auth.mchid)) },
       {
         endpoint: E.download,
-        // The file belongs to the merchant that applied: another one gets 403 NO_AUTH rather than 401 (spec §7.3).
+        // The file belongs to the merchant that applied: another one gets 403 NO_AUTH rather than 401.
         checksMchidItself: true,
         handle: ({ auth, query }) => {
           const { bytes, gzip, encrypted } = this.office.download(query, auth.mchid);

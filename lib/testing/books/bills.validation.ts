@@ -1,4 +1,4 @@
-/** Validation of the bill queries (spec §7.1, §7.2, §7.4): known parameters only, each well formed. */
+/** Validation of the bill queries: known parameters only, each well formed. */
 import { check, fail, type Rule, str } from '../simulator-validation';
 
 const BILL_DATE: Rule = { type: 'string', required: true, pattern: /^\d{4}-\d{2}-\d{2}$/, issue: 'must be a date YYYY-MM-DD' };
@@ -7,14 +7,14 @@ const TAR_TYPE: Rule = { type: 'string', enum: ['GZIP'] };
 /** Which bill endpoint a query is for. */
 export type BillQueryKind = 'trade' | 'fundflow' | 'subfundflow';
 
-/** Query parameters of the bill endpoints (spec §7.1, §7.2, §7.4). Required ones are checked in this order. */
+/** Query parameters of the bill endpoints. Required ones are checked in this order. */
 const BILL_QUERIES: Record<BillQueryKind, Record<string, Rule>> = {
   trade: { bill_date: BILL_DATE, sub_mchid: str(1, 32), bill_type: { type: 'string', enum: ['ALL', 'SUCCESS', 'REFUND'] }, tar_type: TAR_TYPE },
   fundflow: { bill_date: BILL_DATE, account_type: { type: 'string', enum: ['BASIC', 'OPERATION', 'FEES'] }, tar_type: TAR_TYPE },
   subfundflow: {
     sub_mchid: str(1, 32, true),
     bill_date: BILL_DATE,
-    // DEPOSIT is listed by IMSITE only (spec §7.4); accepted.
+    // DEPOSIT is listed by IMSITE only; accepted.
     account_type: { type: 'string', required: true, enum: ['BASIC', 'OPERATION', 'FEES', 'DEPOSIT'] },
     algorithm: { type: 'string', required: true, enum: ['AEAD_AES_256_GCM', 'SM4_GCM'] },
     tar_type: TAR_TYPE,

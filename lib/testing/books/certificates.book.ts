@@ -1,5 +1,5 @@
 /**
- * The certificates book (spec §8): `GET /v3/certificates` lists every unexpired platform certificate, encrypted with
+ * The certificates book: `GET /v3/certificates` lists every unexpired platform certificate, encrypted with
  * the APIv3 key, signed with the certificate the request names (else the one in force); rotation lists a newer
  * certificate ahead of the day it starts signing, and may retire the old ones.
  */

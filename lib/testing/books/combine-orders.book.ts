@@ -1,5 +1,5 @@
 /**
- * The combine orders book (合单支付, ecommerce spec §3): prepay in the four scenes, query, close; the payment of the
+ * The combine orders book (合单支付): prepay in the four scenes, query, close; the payment of the
  * whole cart, which sends one TRANSACTION.SUCCESS; the cashier page pays a combine code_url / prepay_id through the
  * orders book's cashier. Sub-orders are orders of the orders book, so the refunds and bills books find them.
  */
@@ -18,7 +18,7 @@ import { CASHIER_PATH, type CashierSource, type CashierTarget, type OrdersBook, 
 export interface CombineOrdersBookOptions extends CombineValidationLimits {
   /**
    * `associated_data` of the notification's resource. The official sample shows `''`; production may say
-   * `transaction` like single orders (UNVERIFIED, ecommerce spec §3.6). A correct receiver decrypts with either.
+   * `transaction` like single orders (UNVERIFIED). A correct receiver decrypts with either.
    */
   notificationAssociatedData: string;
 }
@@ -112,7 +112,7 @@ export class CombineOrdersBook implements SimulatorBook, CashierSource {
       expired: found.expired,
       tradeState: this.state.state(combine),
       page: {
-        // WeChat's cashier shows the initiator (spec §3.7), not the sub-merchants.
+        // WeChat's cashier shows the initiator, not the sub-merchants.
         merchantName: '合单支付 Combine payment',
         subMchid: combine.combineMchid,
         description: subs.map((s) => s.description).join(' + '),

@@ -1,5 +1,5 @@
 /**
- * Validation of combine order requests (ecommerce spec §3.2, §3.4), partner / 平台收付通 variant, in the simulator's
+ * Validation of combine order requests, partner / 平台收付通 variant, in the simulator's
  * shared rules. Written from WeChat's pages, not from the client's DTOs.
  */
 import { parseRfc3339 } from '../../core/time';
@@ -11,14 +11,14 @@ import { H5_INFO, type OrderScene, SIM_OUT_TRADE_NO_PATTERN } from './orders.val
 export interface CombineValidationLimits {
   /** Most sub-orders per order: 50 in partner / 平台收付通 mode (direct merchants: 10). */
   maxSubOrders: number;
-  /** `combine_out_trade_no` charset: the pages disagree (spec §3.2); default the widest, 2–32 of `[0-9A-Za-z_-|*@]`. */
+  /** `combine_out_trade_no` charset: the pages disagree; default the widest, 2–32 of `[0-9A-Za-z_-|*@]`. */
   outTradeNoPattern: RegExp;
 }
 
 /** Defaults of `CombineValidationLimits`. */
 export const DEFAULT_COMBINE_LIMITS: CombineValidationLimits = { maxSubOrders: 50, outTradeNoPattern: /^[0-9A-Za-z_\-|*@]{2,32}$/ };
 
-/** 1000 万 yuan per sub-order (spec §3.7). */
+/** 1000 万 yuan per sub-order. */
 const MAX_SUB_ORDER_FEN = 1_000_000_000;
 
 const OUT_TRADE_NO: Rule = { type: 'string', required: true, pattern: SIM_OUT_TRADE_NO_PATTERN, issue: 'must be 6-32 characters of [0-9A-Za-z_-|*]' };

@@ -1,5 +1,5 @@
 /**
- * The 平台收付通 refunds book (ecommerce spec §2): `/v3/ecommerce/refunds/...` for a provider started with
+ * The 平台收付通 refunds book: `/v3/ecommerce/refunds/...` for a provider started with
  * `product: 'ecommerce'` (any other provider gets WeChat's "非电商商户暂不支持调用此API"). It shares the refund state
  * machine with the partner family (PROCESSING → SUCCESS | CLOSED | ABNORMAL, within a year, the sum at most the paid
  * amount, re-entry on out_refund_no), so its refunds are in the trade bills and their REFUND.* notifications (with
@@ -209,7 +209,7 @@ export class EcommerceRefundsBook implements SimulatorBook {
 
 /**
  * Whether the order's money is still frozen for profit sharing (placed with `settle_info.profit_sharing: true`):
- * its refunds then come from the unavailable balance by default (ecommerce spec §2.2 `funds_account`). Splits do not
+ * its refunds then come from the unavailable balance by default (WeChat Pay's `funds_account` rule). Splits do not
  * exist in the simulator yet, so such an order stays frozen.
  */
 function isFrozen(order: SimulatedOrder | undefined): boolean {

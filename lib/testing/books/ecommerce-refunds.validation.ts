@@ -1,5 +1,5 @@
 /**
- * Validation of 平台收付通 refund requests (ecommerce spec §2.2–§2.5): the apply body, and the `sub_mchid` of the
+ * Validation of 平台收付通 refund requests: the apply body, and the `sub_mchid` of the
  * queries and of the return-advance.
  */
 import { check, fail, type Rule, str } from '../simulator-validation';

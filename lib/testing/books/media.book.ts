@@ -1,5 +1,5 @@
 /**
- * The media book (ecommerce spec §4): `POST /v3/merchant/media/upload` and `/video_upload`. The transport verified
+ * The media book: `POST /v3/merchant/media/upload` and `/video_upload`. The transport verified
  * the signature over the received `meta` part (a signature over the whole multipart body is SIGN_ERROR); the book
  * checks `meta` (`{"filename","sha256"}` and nothing else), the extension, the size and the SHA-256 of the file part,
  * and remembers each upload under a new `media_id` (onboarding will look them up).

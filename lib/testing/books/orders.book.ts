@@ -1,5 +1,5 @@
 /**
- * The orders book (spec §4, §5): prepay in the four scenes, query by either id, close; the payment that sends
+ * The orders book: prepay in the four scenes, query by either id, close; the payment that sends
  * TRANSACTION.SUCCESS; and the tooling a test or a person pays with: `/__sim/pay`, the cashier page and its buttons.
  */
 import type { WechatPayEndpoint } from '../../core/http/endpoint';
@@ -49,7 +49,7 @@ export function prepayRoutes(
 
 /** Options of the orders book. */
 export interface OrdersBookOptions {
-  /** Reject an out_trade_no already used by another sub-merchant of the provider (spec §4.2). */
+  /** Reject an out_trade_no already used by another sub-merchant of the provider. */
   strictOutTradeNoScope: boolean;
 }
 

@@ -1,12 +1,12 @@
 /**
- * Validation of partner order requests (spec §4.1, §5): the four prepay bodies, the close body, and the ids of the
+ * Validation of partner order requests: the four prepay bodies, the close body, and the ids of the
  * query calls, in the simulator's shared rules (`simulator-validation.ts`).
  */
 import { parseRfc3339 } from '../../core/time';
 import { SIMULATOR_ERRORS } from '../simulator-errors';
 import { check, fail, notifyUrlIssue, type Rule, str } from '../simulator-validation';
 
-/** `[0-9A-Za-z_-|*]`, 6–32 characters (spec §4.1). */
+/** `[0-9A-Za-z_-|*]`, 6–32 characters. */
 export const SIM_OUT_TRADE_NO_PATTERN = /^[0-9A-Za-z_\-|*]{6,32}$/;
 
 const AMOUNT: Rule = {
@@ -40,7 +40,7 @@ const DETAIL: Rule = {
 
 const STORE_INFO: Rule = {
   type: 'object',
-  // Only `id` is required: sources disagree (spec §4.1), so the simulator takes the most permissive one.
+  // Only `id` is required: sources disagree, so the simulator takes the most permissive one.
   fields: { id: str(1, 32, true), name: str(1, 256), area_code: str(1, 32), address: str(1, 512) },
 };
 
@@ -126,7 +126,7 @@ export function validateOrderBody(scene: OrderScene, body: unknown): void {
   if (payer?.sub_openid !== undefined && b.sub_appid === undefined) fail('/sub_appid', null, 'is required when payer.sub_openid is given');
   const settle = b.settle_info as { profit_sharing?: boolean; subsidy_amount?: number } | undefined;
   if (settle?.subsidy_amount !== undefined) {
-    // 5000 元 per order [3P WxJava]; only a profit-sharing order can carry a subsidy (ecommerce spec §1.2).
+    // 5000 元 per order [3P WxJava]; only a profit-sharing order can carry a subsidy.
     if (settle.subsidy_amount > 500_000) fail('/settle_info/subsidy_amount', settle.subsidy_amount, 'must be at most 500000 (5000 元)');
     if (settle.profit_sharing !== true) fail('/settle_info/subsidy_amount', settle.subsidy_amount, 'is allowed only with settle_info.profit_sharing true');
   }

@@ -1,5 +1,5 @@
 /**
- * The profit-sharing book (分账, ecommerce spec §1): both families on one state machine
+ * The profit-sharing book (分账): both families on one state machine
  * (`simulator-profit-sharing.ts`) — `/v3/ecommerce/profitsharing/...` for a provider started with
  * `product: 'ecommerce'` and `/v3/profitsharing/...` for `'partner'`; each family refuses the other product with
  * WeChat's message. Names (ecommerce `receiver_name`, partner `name`) are decrypted with the key `Wechatpay-Serial`
@@ -263,7 +263,7 @@ export class ProfitSharingBook implements SimulatorBook {
     const key = `${body.sub_mchid as string}|${body.out_order_no as string}`;
     const existing = this.state.splits.get(key);
     if (existing) {
-      // The split's own number "returns success but does not unfreeze" (ecommerce spec §1.7).
+      // The split's own number "returns success but does not unfreeze".
       if (existing.transactionId !== body.transaction_id) psError(PE.REENTRY_MISMATCH);
       return existing;
     }
@@ -334,7 +334,7 @@ export class ProfitSharingBook implements SimulatorBook {
     this.state.returns.set(key, ret);
     const url = this.opts.receiverNotifyUrls[ret.returnMchid];
     if (url && result === 'SUCCESS') {
-      // For a return the numbers are the return's, and `receiver` is the original 分账方 (ecommerce spec §1.12).
+      // For a return the numbers are the return's, and `receiver` is the original 分账方.
       this.sendNotification(url, 'RETURN', { sub_mchid: ret.subMchid, transaction_id: split.transactionId, order_id: ret.returnNo, out_order_no: ret.outReturnNo, receiver: { type: 'MERCHANT_ID', account: ret.subMchid, amount: ret.amount, description: ret.description } });
     }
     return ret;

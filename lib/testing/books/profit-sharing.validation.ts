@@ -1,10 +1,10 @@
 /**
- * Validation of profit-sharing requests, both families (ecommerce spec §1.4–§1.9 and the partner column of §1.1):
+ * Validation of profit-sharing requests, both families (both families, as WeChat Pay documents them):
  * written from WeChat's tables, not from the client's DTOs. Names are ciphertexts here (up to 10240 bytes).
  */
 import { check, fail, type Rule, str } from '../simulator-validation';
 
-/** `out_order_no` / `out_return_no` (ecommerce spec §0.2 item 4). */
+/** `out_order_no` / `out_return_no`. */
 export const SIM_PROFIT_SHARING_NO = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 const NO: Rule = { type: 'string', required: true, pattern: SIM_PROFIT_SHARING_NO, issue: 'must be 1-64 characters of [0-9A-Za-z_-|*@]' };
 const OPT_NO: Rule = { type: 'string', pattern: SIM_PROFIT_SHARING_NO, issue: 'must be 1-64 characters of [0-9A-Za-z_-|*@]' };

@@ -1,5 +1,5 @@
 /**
- * The refunds book (spec §6, §10): create, query, and the application for an abnormal refund whose bank details
+ * The refunds book: create, query, and the application for an abnormal refund whose bank details
  * arrive RSA-OAEP encrypted for the key its `Wechatpay-Serial` names; completion sends REFUND.*; tooling lists
  * refunds and completes a PROCESSING one.
  */

@@ -1,12 +1,12 @@
 /**
- * Validation of refund requests (spec §6, §10): the refund body, the query of a refund, and the application for an
+ * Validation of refund requests: the refund body, the query of a refund, and the application for an
  * abnormal refund, whose encrypted fields are never echoed in an error.
  */
 import { SIMULATOR_ERRORS, SimulatorHttpError } from '../simulator-errors';
 import { check, fail, notifyUrlIssue, type Rule, str } from '../simulator-validation';
 import { SIM_OUT_TRADE_NO_PATTERN } from './orders.validation';
 
-/** `[0-9A-Za-z_-|*@]`, 1–64 characters (spec §10). */
+/** `[0-9A-Za-z_-|*@]`, 1–64 characters. */
 export const SIM_OUT_REFUND_NO_PATTERN = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 
 const REFUND_SCHEMA: Rule = {
@@ -74,7 +74,7 @@ export function checkRefundCommon(body: unknown): { b: Record<string, unknown>; 
   return { b, amount };
 }
 
-/** Validates a refund body (spec §10): schema, exactly one order id, notify_url, and `amount.from` adding up. */
+/** Validates a refund body: schema, exactly one order id, notify_url, and `amount.from` adding up. */
 export function validateRefundBody(body: unknown): void {
   check(REFUND_SCHEMA, body, '');
   checkRefundCommon(body);
