@@ -156,6 +156,7 @@ export class WechatPaySimulator {
       returnAdvanceResult: e.returnAdvanceResult ?? 'SUCCESS',
       closedStatus: e.closedStatus ?? 'CLOSED',
       maxRefundsPerOrder: e.maxRefundsPerOrder ?? 50,
+      stillFrozen: (order) => this.profitSharingBook.state.fundsOf(order).unfrozenAt === undefined,
     });
     this.mediaBook = new MediaBook(ctx, { maxImageBytes: options.media?.maxImageBytes ?? 5 * 1024 * 1024, maxVideoBytes: options.media?.maxVideoBytes ?? 5 * 1024 * 1024 });
     this.profitSharingBook = new ProfitSharingBook(ctx, this.orderBook, () => this.refundsBook.state.list(), { product: options.product ?? 'partner', feeRate: options.feeRate ?? 0.006, options: options.profitSharing });

@@ -25,6 +25,11 @@ export interface EcommerceRefundsBookOptions {
   returnAdvanceResult: SimulatedReturnAdvanceResult;
   closedStatus: 'CLOSED' | 'CLOSE';
   maxRefundsPerOrder: number;
+  /**
+   * Whether a profit-sharing order's money is still frozen (the profit-sharing book knows: split and finished, or
+   * auto-unfrozen, it is not). Without it every order placed with `settle_info.profit_sharing: true` counts as frozen.
+   */
+  stillFrozen?: (order: SimulatedOrder) => boolean;
 }
 
 const ADVANCE = 'REFUND_SOURCE_PARTNER_ADVANCE';
@@ -176,7 +181,7 @@ export class EcommerceRefundsBook implements SimulatorBook {
       amount: this.amountJson(r),
       channel: r.channel,
       create_time: formatBeijingRfc3339(new Date(r.createdAt)),
-      funds_account: r.fundsAccount ?? (isFrozen(order) ? 'UNAVAILABLE' : 'AVAILABLE'),
+      funds_account: r.fundsAccount ?? (isFrozen(order, this.options.stillFrozen) ? 'UNAVAILABLE' : 'AVAILABLE'),
       out_refund_no: r.outRefundNo,
       out_trade_no: r.outTradeNo,
       promotion_detail: [],
@@ -208,11 +213,12 @@ export class EcommerceRefundsBook implements SimulatorBook {
 }
 
 /**
- * Whether the order's money is still frozen for profit sharing (placed with `settle_info.profit_sharing: true`):
- * its refunds then come from the unavailable balance by default (WeChat Pay's `funds_account` rule). Splits do not
- * exist in the simulator yet, so such an order stays frozen.
+ * Whether the order's money is still frozen for profit sharing (placed with `settle_info.profit_sharing: true` and
+ * not yet finished or unfrozen): its refunds then come from the unavailable balance by default (WeChat Pay's
+ * `funds_account` rule), afterwards from the available one.
  */
-function isFrozen(order: SimulatedOrder | undefined): boolean {
+function isFrozen(order: SimulatedOrder | undefined, stillFrozen?: (order: SimulatedOrder) => boolean): boolean {
   const settle = order?.request.settle_info as { profit_sharing?: unknown } | undefined;
-  return settle?.profit_sharing === true;
+  if (!order || settle?.profit_sharing !== true) return false;
+  return stillFrozen ? stillFrozen(order) : true;
 }
