@@ -126,6 +126,15 @@ export class WechatPayOrderWatchService {
 
   /** One step of a watch, run by the scheduler; throws to be retried. */
   async step(d: OrderWatchJobData): Promise<WatchStepOutcome> {
+    try {
+      return await this.runStep(d);
+    } catch (e) {
+      this.metrics.increment('retries');
+      throw e;
+    }
+  }
+
+  private async runStep(d: OrderWatchJobData): Promise<WatchStepOutcome> {
     let seen = await this.observe(d);
     if (seen.paid) return this.rescued(seen.paid);
     const now = this.options.clock();
