@@ -143,7 +143,7 @@ export class WechatPayOrderWatchService {
       const nextAt = this.nextRunAt(d, d.step);
       return { done: false, delayMs: Math.max(0, nextAt - now), data: { ...d, step: d.step + 1 } };
     }
-    if (!this.options.closeAtExpiry) return { done: true };
+    if (!this.options.closeAtExpiry || seen.state === 'ORDER_NOT_EXIST') return { done: true };
     if (seen.state !== 'REVOKED' && seen.state !== 'PAYERROR') {
       if (!(await this.close(d, seen.subOrders))) return { done: false, delayMs: 0, data: d }; // paid meanwhile
       seen = await this.observe(d);
