@@ -7,6 +7,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { WechatPayOrdersService } from 'nestjs-wechat-partner-pay';
 import { WechatPayLifecycleMetrics } from 'nestjs-wechat-partner-pay/lifecycle';
@@ -175,6 +176,25 @@ describeRedis('order watch on BullMQ', () => {
       expect([...tally(calls).keys()].sort()).toEqual([...paid].sort());
       const m = [a, b].map((i) => i.app.get(WechatPayLifecycleMetrics).snapshot());
       expect(m[0].rescuedByQuery + m[1].rescuedByQuery + m[0].handledByNotification + m[1].handledByNotification).toBe(paid.length);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('the daily reconciliation is one BullMQ job scheduler at the Beijing time, however many instances start', async () => {
+    const sim = await WechatPaySimulator.start();
+    try {
+      const prefix = newPrefix();
+      for (const name of ['a', 'b']) running.push(await startLifecycleInstance(config(sim, prefix, name, { reconcileAt: '10:45' })));
+      const queue = new Queue('wechatpay-lifecycle', { connection: { host: '127.0.0.1', port: 6379 }, prefix: `${prefix}bull` });
+      try {
+        const schedulers = await queue.getJobSchedulers();
+        expect(schedulers.map((s) => [s.key, s.pattern, s.tz])).toEqual([['wechatpay-daily-reconciliation', '45 10 * * *', 'Asia/Shanghai']]);
+        const next = schedulers[0].next ?? 0;
+        expect(new Date(next + 8 * 3600_000).toISOString().slice(11, 16)).toBe('10:45');
+      } finally {
+        await queue.close();
+      }
     } finally {
       await sim.close();
     }

@@ -32,6 +32,8 @@ export interface LifecycleInstanceConfig {
   http?: 'express' | 'fastify';
   concurrency?: number;
   scheduler?: 'bullmq' | 'in-process';
+  /** Schedule the daily reconciliation at this Beijing time (with an empty local source). */
+  reconcileAt?: string;
 }
 
 export interface LifecycleInstance {
@@ -74,13 +76,15 @@ export async function startLifecycleInstance(c: LifecycleInstanceConfig): Promis
         : { type: 'bullmq', connection: { host: '127.0.0.1', port: 6379 }, prefix: `${c.prefix}bull`, concurrency: c.concurrency ?? 20, lockDurationMs: 2000, stalledIntervalMs: 500 },
     watch: { scheduleMs: c.scheduleMs, expiryGraceMs: c.expiryGraceMs },
     retry: { initialMs: 50, maxMs: 400 },
+    ...(c.reconcileAt ? { reconciliation: { at: c.reconcileAt, source: { ordersOfDay: () => [] } } } : {}),
   };
   const ref = await Test.createTestingModule({
     imports: [
       WechatPartnerPayModule.forRoot({
         isGlobal: true,
         ...c.moduleOptions,
-        notifications: { dedupeStore: new RedisNotificationDedupeStore(redis, { keyPrefix: `${c.prefix}dedupe:` }) },
+        // A short claim, so that the claims of a killed instance lapse within the suite (default 60 s).
+        notifications: { dedupeStore: new RedisNotificationDedupeStore(redis, { keyPrefix: `${c.prefix}dedupe:` }), dedupeLockMs: 3000 },
       }),
       WechatPayLifecycleModule.forRoot(lifecycle),
     ],
