@@ -11,6 +11,7 @@ module.exports = {
     '^nestjs-wechat-partner-pay$': '<rootDir>/lib/index.ts',
     '^nestjs-wechat-partner-pay/testing$': '<rootDir>/lib/testing/index.ts',
     '^nestjs-wechat-partner-pay/crypto$': '<rootDir>/lib/core/crypto/index.ts',
+    '^nestjs-wechat-partner-pay/lifecycle$': '<rootDir>/lib/lifecycle/index.ts',
   },
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const dist = join(__dirname, '..', 'dist');
-const OPTIONAL_PEERS = ['ioredis'];
+const OPTIONAL_PEERS = ['ioredis', 'bullmq', '@nestjs/bullmq'];
 
 function declarations(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
