@@ -21,6 +21,7 @@ import type { BalancesView } from '../sample/src/shop/shop-commissions.service';
 import type { CartView, CheckedCart, CreatedCart } from '../sample/src/shop/shop-carts.service';
 import { ShopService, type CreatedOrder } from '../sample/src/shop/shop.service';
 import { liveWechatPayOptions } from '../sample/src/wechat-pay/live-credentials';
+import { SampleSettings } from '../sample/src/settings';
 import { SPEC_ALL_CSV } from './fixtures/bills/bill-fixtures';
 import { type RunningSample, type SampleAdapter, startSample, waitFor } from './helpers/sample-app';
 
@@ -1087,5 +1088,16 @@ describe.each<SampleAdapter>(['express', 'fastify'])('sample shop on %s: commiss
     const res = await call<{ message: string }>(s, 'POST', `/api/orders/${created.order.out_trade_no}/commission`);
     expect(res.status).toBe(409);
     expect(s.sim.requests.length).toBe(requests);
+  });
+});
+
+describe('sample shop: commission setting', () => {
+  it('takes SAMPLE_COMMISSION_PERCENT (default 5) and refuses a rate WeChat Pay would refuse at boot', () => {
+    const resolve = (env: Record<string, string>) => SampleSettings.resolve(new ConfigService(env), {});
+    expect(resolve({}).commissionPercent).toBe(5);
+    expect(resolve({ SAMPLE_COMMISSION_PERCENT: '' }).commissionPercent).toBe(5);
+    expect(resolve({ SAMPLE_COMMISSION_PERCENT: '2.5' }).commissionPercent).toBe(2.5);
+    for (const bad of ['0', '31', 'five', '-1'])
+      expect(() => resolve({ SAMPLE_COMMISSION_PERCENT: bad })).toThrow(/SAMPLE_COMMISSION_PERCENT/);
   });
 });
