@@ -33,7 +33,11 @@ if (!available && !required) {
       throw new Error(`${CHROMIUM} is required when CI=true: install Debian's chromium package`);
     // billReadyHour 0: the bill of yesterday exists whatever the hour (WeChat Pay: from 10:00 Beijing time).
     // demoHistory: the shop starts as `npm run sample` does, with yesterday's demo sales in the bill.
-    sample = await startSample('express', { demoHistory: true, simulator: { billReadyHour: 0 } });
+    // Settlement of profit sharing only when a test says so (sim.profitSharing.settle), never by the clock.
+    sample = await startSample('express', {
+      demoHistory: true,
+      simulator: { billReadyHour: 0, profitSharing: { settlementDelayMs: 86_400_000 } },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // launch() gives every run a fresh temporary profile (--user-data-dir).
@@ -157,6 +161,23 @@ if (!available && !required) {
             .map((r) => r.status),
         ).toEqual(['SUCCESS']);
         await expectNoHorizontalOverflow(p, `${name}, paid and refunded order`);
+
+        // The platform's commission: refused before settlement as "try later", taken after it.
+        expect(await p.textContent('#commission-info')).toContain('5 % of ¥129.00 = ¥6.45');
+        await p.click('#take-commission');
+        await p.locator('#commission-info', { hasText: '¥6.45 · WAITING' }).waitFor();
+        expect(await p.isEnabled('#take-commission')).toBe(true);
+        await expectNoHorizontalOverflow(p, `${name}, commission waiting for settlement`);
+        const tx = sample.sim.transaction('1900000109', no);
+        sample.sim.profitSharing.settle(tx?.transaction_id as string);
+        await p.click('#take-commission');
+        await p.locator('#commission-info', { hasText: '¥6.45 · FINISHED (SUCCESS)' }).waitFor();
+        expect(await p.isDisabled('#take-commission')).toBe(true);
+        const book = sample.sim.profitSharing.balances().find((b) => b.sub_mchid === '1900000109');
+        const balanceRow = p.locator('#balances-rows tr', { hasText: '1900000109' });
+        await balanceRow.filter({ hasText: `¥${((book?.available ?? 0) / 100).toFixed(2)}` }).waitFor();
+        await expectNoHorizontalOverflow(p, `${name}, commission taken and balances`);
+        await p.locator('#balances').screenshot({ path: join(ARTIFACTS, `sample-${width}-balances.png`) });
 
         mkdirSync(ARTIFACTS, { recursive: true });
         await p.screenshot({ path: join(ARTIFACTS, `sample-${width}.png`), fullPage: true });

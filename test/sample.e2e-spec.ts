@@ -17,9 +17,11 @@ import {
   type ShopOrder,
 } from '../sample/src/shop/orders.repository';
 import type { OrderView } from '../sample/src/shop/shop-refunds.service';
+import type { BalancesView } from '../sample/src/shop/shop-commissions.service';
 import type { CartView, CheckedCart, CreatedCart } from '../sample/src/shop/shop-carts.service';
 import { ShopService, type CreatedOrder } from '../sample/src/shop/shop.service';
 import { liveWechatPayOptions } from '../sample/src/wechat-pay/live-credentials';
+import { SampleSettings } from '../sample/src/settings';
 import { SPEC_ALL_CSV } from './fixtures/bills/bill-fixtures';
 import { type RunningSample, type SampleAdapter, startSample, waitFor } from './helpers/sample-app';
 
@@ -1010,5 +1012,92 @@ describe('sample shop: live credentials', () => {
     expect(() => liveWechatPayOptions(new ConfigService({ ...live, WECHATPAY_PRODUCT: 'shop' }))).toThrow(
       `WECHATPAY_PRODUCT is "shop": set 'ecommerce' (电商平台 / 平台收付通) or 'partner' (普通服务商)`,
     );
+  });
+});
+
+describe.each<SampleAdapter>(['express', 'fastify'])('sample shop on %s: commission by profit sharing', (adapter) => {
+  let s: RunningSample;
+
+  beforeAll(async () => {
+    // Settlement only when the test says so (sim.profitSharing.settle), never by the clock during the test.
+    s = await startSample(adapter, { simulator: { profitSharing: { settlementDelayMs: 86_400_000 } } });
+  });
+  afterAll(() => s?.close());
+
+  async function paidOrder(subMchid: string): Promise<OrderView> {
+    const created = await buy(s, 'native', 'mug', subMchid);
+    await s.sim.pay(created.order.out_trade_no);
+    return waitFor(
+      () => call<OrderView>(s, 'GET', `/api/orders/${created.order.out_trade_no}`).then((r) => r.body),
+      (o) => o.state === 'SUCCESS',
+    );
+  }
+
+  const balanceOf = async (subMchid: string) => {
+    const res = await call<BalancesView>(s, 'GET', '/api/balances');
+    expect(res.status).toBe(200);
+    if (!res.body.available) throw new Error('balances not available in simulator mode');
+    return res.body.balances.find((b) => b.sub_mchid === subMchid);
+  };
+
+  it('is refused before settlement as "try later", then taken after it: the rest is unfrozen to the sub-merchant', async () => {
+    const config = await call<{ commission_percent: number }>(s, 'GET', '/api/config');
+    expect(config.body.commission_percent).toBe(5);
+    const sub = '1900000109';
+    const paid = await paidOrder(sub);
+    expect(paid.commission).toBeNull();
+    // 39.00 less the simulator's 0.6 % fee (0.23), all frozen for profit sharing.
+    expect(await balanceOf(sub)).toMatchObject({ frozen: 3877, available: 0 });
+
+    const early = await call<OrderView>(s, 'POST', `/api/orders/${paid.out_trade_no}/commission`);
+    expect(early.status).toBe(201);
+    expect(early.body.commission).toMatchObject({ state: 'WAITING', amount: 195, out_order_no: `PS${paid.out_trade_no}` });
+    expect(early.body.commission?.message).toContain('稍后');
+    const again = await call<OrderView>(s, 'POST', `/api/orders/${paid.out_trade_no}/commission`);
+    expect(again.body.commission).toMatchObject({ state: 'WAITING', amount: 195 });
+    expect(s.sim.profitSharing.splits()).toHaveLength(0);
+    expect(await balanceOf(sub)).toMatchObject({ frozen: 3877, available: 0 });
+
+    s.sim.profitSharing.settle(paid.transaction_id as string);
+    const taken = await call<OrderView>(s, 'POST', `/api/orders/${paid.out_trade_no}/commission`);
+    expect(taken.status).toBe(201);
+    expect(taken.body.commission).toMatchObject({ state: 'FINISHED', result: 'SUCCESS', amount: 195 });
+    const spMchid = s.sim.moduleOptions().spMchid;
+    expect(s.sim.profitSharing.splits()).toEqual([
+      expect.objectContaining({
+        kind: 'split',
+        subMchid: sub,
+        transactionId: paid.transaction_id,
+        outOrderNo: `PS${paid.out_trade_no}`,
+        lines: [expect.objectContaining({ type: 'MERCHANT_ID', account: spMchid, amount: 195, result: 'SUCCESS' })],
+      }),
+    ]);
+    expect(await balanceOf(sub)).toMatchObject({ frozen: 0, available: 3877 - 195 });
+    expect((await call<OrderView>(s, 'GET', `/api/orders/${paid.out_trade_no}`)).body.commission).toMatchObject({ state: 'FINISHED' });
+
+    // Taken once: pressing again asks WeChat Pay nothing.
+    const requests = s.sim.requests.length;
+    const once = await call<OrderView>(s, 'POST', `/api/orders/${paid.out_trade_no}/commission`);
+    expect(once.body.commission).toMatchObject({ state: 'FINISHED', amount: 195 });
+    expect(s.sim.requests.length).toBe(requests);
+  });
+
+  it('refuses the commission of an unpaid order before asking WeChat Pay', async () => {
+    const created = await buy(s, 'native');
+    const requests = s.sim.requests.length;
+    const res = await call<{ message: string }>(s, 'POST', `/api/orders/${created.order.out_trade_no}/commission`);
+    expect(res.status).toBe(409);
+    expect(s.sim.requests.length).toBe(requests);
+  });
+});
+
+describe('sample shop: commission setting', () => {
+  it('takes SAMPLE_COMMISSION_PERCENT (default 5) and refuses a rate WeChat Pay would refuse at boot', () => {
+    const resolve = (env: Record<string, string>) => SampleSettings.resolve(new ConfigService(env), {});
+    expect(resolve({}).commissionPercent).toBe(5);
+    expect(resolve({ SAMPLE_COMMISSION_PERCENT: '' }).commissionPercent).toBe(5);
+    expect(resolve({ SAMPLE_COMMISSION_PERCENT: '2.5' }).commissionPercent).toBe(2.5);
+    for (const bad of ['0', '31', 'five', '-1'])
+      expect(() => resolve({ SAMPLE_COMMISSION_PERCENT: bad })).toThrow(/SAMPLE_COMMISSION_PERCENT/);
   });
 });

@@ -14,13 +14,14 @@
   var cartStream = null;
   var cartPollTimer = null;
   var wechatSubStates = {}; // out_trade_no → trade_state from the last combine query
+  var commissionPercent = 0;
   var offered = { native: false, params: false, h5: false }; // the pay controls of the order's scene
 
   // ---- helpers ------------------------------------------------------------------------------------------------
 
   function show(el, visible) { el.hidden = !visible; }
 
-  function yuan(fen) { return '¥' + (fen / 100).toFixed(2); }
+  function yuan(fen) { return (fen < 0 ? '-¥' : '¥') + (Math.abs(fen) / 100).toFixed(2); }
 
   /** Beijing time (UTC+8, no DST), as WeChat Pay and its bills show it, whatever the browser's time zone. */
   function beijing(iso) {
@@ -104,6 +105,7 @@
         ? 'Simulator mode: payments go to the embedded WeChat Pay simulator at ' + cfg.simulator_url + ' — no real money.'
         : 'Live mode: payments go to the real WeChat Pay.') + product;
       $('mode').className = 'mode ' + cfg.mode;
+      commissionPercent = cfg.commission_percent || 0;
       if (cfg.latest_bill_date) $('bill-date').value = cfg.latest_bill_date;
       cfg.products.forEach(function (p) {
         productsById[p.id] = p;
@@ -200,6 +202,7 @@
   /** Draws the order's state. "paid" appears only when the server says SUCCESS. */
   function render(o) {
     if (current && current.out_trade_no === o.out_trade_no && !o.refunds && current.refunds) o.refunds = current.refunds;
+    if (current && current.out_trade_no === o.out_trade_no && o.commission === undefined) o.commission = current.commission;
     current = o;
     // A paid (or failed) order needs no QR code, link or countdown any more; a closed one keeps them, to show that
     // WeChat Pay refuses them now.
@@ -213,6 +216,7 @@
     show($('order-paid-at'), !!o.paid_at);
     $('order-paid-at').textContent = beijing(o.paid_at);
     renderRefunds(o);
+    renderCommission(o);
     $('order-no').textContent = o.out_trade_no;
     show($('order-cart-label'), !!o.cart_no);
     show($('order-cart'), !!o.cart_no);
@@ -264,6 +268,63 @@
       .then(render)
       .catch(function (err) { showError($('refund-error'), err); })
       .then(loadRecent);
+  }
+
+  // ---- commission (profit sharing) ----------------------------------------------------------------------------
+
+  var COMMISSION_TEXT = {
+    WAITING: 'Not settled yet — WeChat Pay says to try later; press again in a moment (the same request is sent).',
+    PROCESSING: 'Accepted by WeChat Pay, still processing: press again to query it.',
+    FINISHED: 'Taken: the rest of the order is now available to the sub-merchant.',
+    FAILED: 'Refused by WeChat Pay.',
+  };
+
+  /** The platform's commission of a paid order (not of a cart's sub-order, placed without profit sharing). */
+  function renderCommission(o) {
+    var c = o.commission || null;
+    show($('commission'), o.state === 'SUCCESS' && !o.cart_no);
+    if (o.state !== 'SUCCESS' || o.cart_no) return;
+    var text;
+    if (!c) text = commissionPercent + ' % of ' + yuan(o.total) + ' = ' + yuan(Math.floor(o.total * commissionPercent / 100)) + ' to the platform, by profit sharing after settlement.';
+    else {
+      text = yuan(c.amount) + ' · ' + c.state + (c.result && c.state === 'FINISHED' ? ' (' + c.result + ')' : '') + ' — ' + COMMISSION_TEXT[c.state];
+      if (c.message) text += ' ' + c.message;
+    }
+    $('commission-info').textContent = text;
+    $('commission-info').className = 'muted commission-' + (c ? c.state.toLowerCase() : 'none');
+    $('take-commission').disabled = !!c && (c.state === 'FINISHED' || c.state === 'FAILED');
+    $('take-commission').textContent = c && c.state === 'PROCESSING' ? 'Query commission' : 'Take commission';
+  }
+
+  function takeCommission() {
+    if (!current) return;
+    showError($('commission-error'), null);
+    $('take-commission').disabled = true;
+    var no = current.out_trade_no;
+    api('POST', '/api/orders/' + encodeURIComponent(no) + '/commission')
+      .then(render)
+      .catch(function (err) {
+        showError($('commission-error'), err);
+        return api('GET', '/api/orders/' + encodeURIComponent(no)).then(render);
+      })
+      .then(loadBalances, loadBalances);
+  }
+
+  /** Frozen and available balance of each sub-merchant: from the embedded simulator only. */
+  function loadBalances() {
+    return api('GET', '/api/balances').then(function (view) {
+      var body = $('balances-rows');
+      body.textContent = '';
+      show($('balances-table'), !!view.available);
+      if (!view.available) {
+        $('balances-note').textContent = view.message;
+        return;
+      }
+      $('balances-note').textContent = 'Paid money of profit-sharing orders stays frozen until the commission is taken (finish: true unfreezes the rest), as the embedded simulator books it.';
+      view.balances.forEach(function (b) {
+        body.appendChild(cellRow([b.name + ' (' + b.sub_mchid + ')', yuan(b.frozen), yuan(b.available)], [1, 2], $('balances-table')));
+      });
+    }).catch(function (err) { $('balances-note').textContent = String(err.message || err); });
   }
 
   /** Shows an existing order (a cart's sub-order) in the order card, to refund it. */
@@ -526,6 +587,8 @@
   // ---- recent orders ------------------------------------------------------------------------------------------
 
   function loadRecent() {
+    // Payments and refunds change the balances too.
+    loadBalances();
     return api('GET', '/api/orders').then(function (orders) {
       var body = $('recent-rows');
       body.textContent = '';
@@ -605,6 +668,8 @@
     $('refund-all').addEventListener('click', function () { refund(true); });
     $('refund-part').addEventListener('click', function () { refund(false); });
     $('refund-check').addEventListener('click', checkRefunds);
+    $('take-commission').addEventListener('click', takeCommission);
+    $('load-balances').addEventListener('click', loadBalances);
     $('add-to-cart').addEventListener('click', addToCart);
     $('pay-cart').addEventListener('click', payCart);
     $('check-cart').addEventListener('click', function () { cartAction('check'); });

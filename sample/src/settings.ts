@@ -22,6 +22,8 @@ export interface SampleOverrides {
    * rows at once. Default true; the test helper turns it off unless a test asks for it.
    */
   demoHistory?: boolean;
+  /** The platform's commission in percent of each paid order (SAMPLE_COMMISSION_PERCENT, default 5). */
+  commissionPercent?: number;
 }
 
 /** Injection token of the overrides given to `AppModule.register()`. */
@@ -37,6 +39,10 @@ export class SampleSettings {
     readonly forceSimulator: boolean,
     readonly simulator: SimulatorOptions,
     readonly demoHistory: boolean,
+    /** Percent of each paid order the platform takes by profit sharing. */
+    readonly commissionPercent: number = 5,
+    /** The platform's full merchant name (商户全称), needed once to add itself as a receiver. */
+    readonly platformName: string = '示例电商平台',
   ) {}
 
   /** Hour (Beijing) from which WeChat Pay has the bill of the day before; the simulator may be told otherwise. */
@@ -66,6 +72,8 @@ export class SampleSettings {
       o.forceSimulator ?? false,
       { ...o.simulator, port: simulatorPort },
       o.demoHistory ?? true,
+      o.commissionPercent ?? parsePercent(env('SAMPLE_COMMISSION_PERCENT')),
+      env('SAMPLE_PLATFORM_NAME') ?? '示例电商平台',
     );
   }
 }
@@ -81,4 +89,14 @@ function parsePort(raw: string | undefined, fallback = 3000): number {
     throw new Error(`Invalid port "${raw}": expected an integer between 1 and 65535`);
   }
   return port;
+}
+
+/** WeChat Pay lets all splits of an order take at most 30 % (the usual max ratio); 0 would be no commission at all. */
+function parsePercent(raw: string | undefined): number {
+  if (raw === undefined) return 5;
+  const percent = Number(raw);
+  if (!Number.isFinite(percent) || percent <= 0 || percent > 30) {
+    throw new Error(`Invalid SAMPLE_COMMISSION_PERCENT "${raw}": expected a number above 0 and at most 30`);
+  }
+  return percent;
 }

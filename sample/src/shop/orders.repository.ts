@@ -173,6 +173,11 @@ export class OrdersRepository implements OnApplicationShutdown {
     >;
   };
 
+  /** The connection, for the other tables of the shop's database (commissions). */
+  get connection(): Database.Database {
+    return this.db;
+  }
+
   /** `now` is the shop's clock (ms): in simulator mode the simulator's, so that seeded history is dated consistently. */
   constructor(
     file: string,

@@ -18,6 +18,7 @@ import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
 import { notifyBaseUrl, REFUND_NOTIFY_PATH } from '../wechat-pay/wechat-pay.config';
 import { OrderEvents } from './order-events';
 import { OrdersRepository, type RefundState, type ShopOrder, type ShopRefund } from './orders.repository';
+import { type ShopCommission, ShopCommissionsService } from './shop-commissions.service';
 import { isoTime } from './shop.service';
 
 /** An order with its refunds, as the cashier shows it. */
@@ -25,6 +26,8 @@ export interface OrderView extends ShopOrder {
   refunds: ShopRefund[];
   /** fen that can still be refunded: the total less every refund that is not CLOSED or FAILED. */
   refundable: number;
+  /** The platform's commission (分账), once one was attempted. */
+  commission: ShopCommission | null;
 }
 
 /** Refund states after which nothing changes any more without a person (ABNORMAL needs a new application). */
@@ -49,6 +52,7 @@ export class ShopRefundsService {
     private readonly events: OrderEvents,
     private readonly embedded: EmbeddedSimulator,
     private readonly settings: SampleSettings,
+    private readonly commissions: ShopCommissionsService,
   ) {}
 
   /** The order and its refunds. */
@@ -63,7 +67,12 @@ export class ShopRefundsService {
     const committed = refunds
       .filter((r) => r.status !== 'CLOSED' && r.status !== 'FAILED')
       .reduce((sum, r) => sum + r.amount, 0);
-    return { ...order, refunds, refundable: order.state === 'SUCCESS' ? order.total - committed : 0 };
+    return {
+      ...order,
+      refunds,
+      refundable: order.state === 'SUCCESS' ? order.total - committed : 0,
+      commission: this.commissions.of(order.out_trade_no),
+    };
   }
 
   /** Refunds `amount` fen of a paid order (all that is left when absent). */

@@ -23,6 +23,7 @@ import { OrderEvents } from './order-events';
 import { OutTradeNoPipe } from './out-trade-no.pipe';
 import type { ShopOrder } from './orders.repository';
 import { RefundOrderDto } from './refund-order.dto';
+import { type BalancesView, ShopCommissionsService } from './shop-commissions.service';
 import { isOpen, type OrderView, ShopRefundsService } from './shop-refunds.service';
 import { type CheckedOrder, type CreatedOrder, ShopService } from './shop.service';
 
@@ -41,6 +42,7 @@ export class ShopController {
     private readonly embedded: EmbeddedSimulator,
     private readonly refunds: ShopRefundsService,
     private readonly settings: SampleSettings,
+    private readonly commissions: ShopCommissionsService,
   ) {}
 
   /** What the cashier offers, and whether payments are simulated. */
@@ -52,6 +54,8 @@ export class ShopController {
     simulator_url?: string;
     /** The most recent day whose trade bill WeChat Pay has (Beijing): the bill card's default. */
     latest_bill_date: string;
+    /** Percent of each paid order the platform takes by profit sharing. */
+    commission_percent: number;
     products: ShopCatalog['products'];
     sub_merchants: ShopCatalog['subMerchants'];
   } {
@@ -60,6 +64,7 @@ export class ShopController {
       product: this.embedded.product,
       simulator_url: this.embedded.simulator?.baseUrl,
       latest_bill_date: latestBillDate(this.embedded.now(), this.settings.billReadyHour),
+      commission_percent: this.settings.commissionPercent,
       products: this.catalog.products,
       sub_merchants: this.catalog.subMerchants,
     };
@@ -116,6 +121,22 @@ export class ShopController {
   @Post(`orders/${ORDER_NO}/refunds/check`)
   checkRefunds(@Param('outTradeNo', OutTradeNoPipe) outTradeNo: string): Promise<OrderView> {
     return this.refunds.checkRefunds(outTradeNo);
+  }
+
+  /**
+   * Takes the platform's commission of a paid order by profit sharing. Before settlement the order's commission is
+   * WAITING (WeChat Pay: 订单处理中，请稍后重试): press again later, the same request is sent.
+   */
+  @Post(`orders/${ORDER_NO}/commission`)
+  async takeCommission(@Param('outTradeNo', OutTradeNoPipe) outTradeNo: string): Promise<OrderView> {
+    await this.commissions.take(outTradeNo);
+    return this.refunds.view(outTradeNo);
+  }
+
+  /** Frozen and available balance of each sub-merchant (simulator mode only). */
+  @Get('balances')
+  balances(): BalancesView {
+    return this.commissions.balances();
   }
 
   @Post(`orders/${ORDER_NO}/check`)

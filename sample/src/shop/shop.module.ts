@@ -10,6 +10,7 @@ import { OrderEvents } from './order-events';
 import { OrdersRepository } from './orders.repository';
 import { ShopController } from './shop.controller';
 import { ShopCartsService } from './shop-carts.service';
+import { ShopCommissionsService } from './shop-commissions.service';
 import { ShopRefundsService } from './shop-refunds.service';
 import { ShopService } from './shop.service';
 
@@ -21,6 +22,7 @@ import { ShopService } from './shop.service';
     ShopService,
     ShopRefundsService,
     ShopCartsService,
+    ShopCommissionsService,
     DemoHistory,
     ShopCatalog,
     OrderEvents,

@@ -106,6 +106,8 @@ export class ShopService {
       out_trade_no: order.out_trade_no,
       amount: { total: order.total },
       time_expire: new Date(this.embedded.now() + PAYMENT_WINDOW_MS),
+      // The money stays frozen for the platform's commission (分账), taken after settlement.
+      settle_info: { profit_sharing: true },
     };
     const simulatedPayPage = (prepayId: string): string | undefined => sim?.cashierUrl(prepayId);
     switch (input.scene) {

@@ -19,11 +19,17 @@ export class EmbeddedSimulator implements OnApplicationShutdown {
     readonly simulator: WechatPaySimulator | undefined,
     /** The WeChat Pay product the shop runs as (live: WECHATPAY_PRODUCT, checked when the module is configured). */
     readonly product: string | undefined,
+    /** The platform's own merchant id (服务商 / 电商平台 mchid): the receiver of its commission. */
+    readonly spMchid: string | undefined,
   ) {}
 
   static async start(config: ConfigService, settings: SampleSettings): Promise<EmbeddedSimulator> {
     if (hasLiveCredentials(config) && !settings.forceSimulator)
-      return new EmbeddedSimulator(undefined, config.get<string>('WECHATPAY_PRODUCT')?.trim());
+      return new EmbeddedSimulator(
+        undefined,
+        config.get<string>('WECHATPAY_PRODUCT')?.trim(),
+        config.get<string>('WECHATPAY_SP_MCHID')?.trim(),
+      );
     const logger = new Logger('WechatPay');
     const stateFile = join(dirname(settings.dbFile), 'simulator-state.json');
     let simulator: WechatPaySimulator | undefined = undefined;
@@ -36,12 +42,16 @@ export class EmbeddedSimulator implements OnApplicationShutdown {
       // The shop is a 平台收付通 (电商平台) platform: its refunds go to /v3/ecommerce/refunds/..., and
       // moduleOptions() gives the module the same product.
       product: 'ecommerce',
+      // An order can be split once it is settled: at WeChat Pay about a minute after payment at the earliest; here
+      // 15 s, so the cashier shows "not settled yet, try later" and then the commission taken.
+      profitSharing: { settlementDelayMs: 15_000 },
       ...settings.simulator,
     });
     if (existsSync(stateFile))
       simulator.importState(JSON.parse(readFileSync(stateFile, 'utf8')) as SimulatorState);
     logger.log(`No WeChat Pay credentials configured: using the embedded simulator at ${simulator.baseUrl}`);
-    return new EmbeddedSimulator(simulator, simulator.moduleOptions().product);
+    const options = simulator.moduleOptions();
+    return new EmbeddedSimulator(simulator, options.product, options.spMchid);
   }
 
   /**
