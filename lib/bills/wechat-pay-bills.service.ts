@@ -11,6 +11,7 @@ import {
   type WechatPayFieldProblem,
 } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../client/wechat-pay.client';
+import { readCapped } from '../core/http/bounded-io';
 import { BILL_ENDPOINTS } from './bills.endpoints';
 import { beijingDate } from '../core/time';
 import { WechatPayBillDecryptionError } from './bills.errors';
@@ -402,19 +403,8 @@ export class WechatPayBillsService {
     const tooLarge = (): WechatPayResponseTooLargeError =>
       new WechatPayResponseTooLargeError(limit, 'GET', new URL(file.url).pathname, 'bills.maxEncryptedFileBytes');
     // The whole ciphertext is held while it is authenticated: the limit bounds that memory, checked while receiving.
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      size += b.length;
-      if (size > limit) {
-        body.destroy();
-        throw tooLarge();
-      }
-      chunks.push(b);
-    }
-    const bytes = Buffer.concat(chunks, size);
-    chunks.length = 0;
+    const bytes = await readCapped(body, limit, true);
+    if (bytes === undefined) throw tooLarge();
     if (bytes.length < BILL_TAG_LENGTH) {
       throw new WechatPayBillDecryptionError(
         'MALFORMED',

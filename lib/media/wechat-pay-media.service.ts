@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type WechatPayFieldProblem, WechatPayValidationError } from '../core/errors/wechat-pay.errors';
 import type { WechatPayEndpoint } from '../core/http/endpoint';
+import { readCapped } from '../core/http/bounded-io';
 import { WechatPayClient } from '../client/wechat-pay.client';
 import { findFourByteCharacters } from '../core/validation/validate-request';
 import type { MediaUploadRequest, MediaUploadResponse } from './dto/media-upload.dto';
@@ -78,24 +79,8 @@ export class WechatPayMediaService {
 async function readLimited(file: Buffer | Readable, maxBytes: number, what: string): Promise<Buffer> {
   const tooLarge = (size: string): WechatPayValidationError =>
     new WechatPayValidationError([{ field: 'file', message: `is ${size}, over the limit of ${maxBytes} bytes (raise maxBytes if WeChat Pay accepts larger files for this upload)` }], what);
-  let bytes: Buffer;
-  if (Buffer.isBuffer(file)) {
-    if (file.length > maxBytes) throw tooLarge(`${file.length} bytes`);
-    bytes = file;
-  } else {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of file) {
-      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      size += b.length;
-      if (size > maxBytes) {
-        file.destroy();
-        throw tooLarge(`more than ${maxBytes} bytes`);
-      }
-      chunks.push(b);
-    }
-    bytes = Buffer.concat(chunks);
-  }
+  const bytes = await readCapped(file, maxBytes, true);
+  if (bytes === undefined) throw tooLarge(Buffer.isBuffer(file) ? `${file.length} bytes` : `more than ${maxBytes} bytes`);
   if (bytes.length === 0) throw new WechatPayValidationError([{ field: 'file', message: 'is empty' }], what);
   return bytes;
 }
