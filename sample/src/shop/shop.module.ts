@@ -4,6 +4,7 @@ import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
 import { WechatPaySetupModule } from '../wechat-pay/wechat-pay-setup.module';
 import { CartsController } from './carts.controller';
+import { MediaController } from './media.controller';
 import { ShopCatalog } from './catalog';
 import { DemoHistory } from './demo-history';
 import { OrderEvents } from './order-events';
@@ -17,7 +18,7 @@ import { ShopService } from './shop.service';
 /** Orders and carts: the cashier API, the payment notification route and the SQLite store. */
 @Module({
   imports: [WechatPaySetupModule],
-  controllers: [ShopController, CartsController, NotifyController],
+  controllers: [ShopController, CartsController, MediaController, NotifyController],
   providers: [
     ShopService,
     ShopRefundsService,
