@@ -9,6 +9,7 @@ import { WechatPayVerifier } from './core/crypto/verifier';
 import { WechatPayClient } from './client/wechat-pay.client';
 import { WechatPayCertificatesService } from './certificates/wechat-pay-certificates.service';
 import { WechatPayOrdersService } from './orders/wechat-pay-orders.service';
+import { WechatPayOrderCreatedHooks } from './orders/order-created.hooks';
 import { WechatPayCombineOrdersService } from './combine-orders/wechat-pay-combine-orders.service';
 import { WechatPayBillsService } from './bills/wechat-pay-bills.service';
 import { WechatPayRefundsService } from './refunds/wechat-pay-refunds.service';
@@ -56,6 +57,8 @@ const internalProviders: Provider[] = [
 
 const services = [
   WechatPayClient,
+  // Exported for the lifecycle module's automatic order watch (`watch.auto`); not part of the root entry.
+  WechatPayOrderCreatedHooks,
   WechatPayCertificatesService,
   WechatPayOrdersService,
   WechatPayCombineOrdersService,

@@ -4,10 +4,8 @@
  * (empty, and with AOF). The app's handler follows the documented business-state pattern (a conditional update of the
  * order row), so that whatever the store does, the business effect happens once. Also: a handler slower than the lock.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, type INestApplication, Post } from '@nestjs/common';
@@ -27,58 +25,10 @@ import {
   WechatPayOrdersService,
 } from 'nestjs-wechat-partner-pay';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
+import { freePort, HAVE_REDIS_SERVER, OwnRedis } from './helpers/own-redis';
 
-const HAVE_REDIS_SERVER = spawnSync('redis-server', ['--version']).status === 0;
 const describeWithRedisServer = HAVE_REDIS_SERVER || process.env.CI === 'true' ? describe : describe.skip;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A redis-server of this test's own, killed with SIGKILL (no goodbye) and started again on the same port and dir. */
-class OwnRedis {
-  private proc?: ChildProcess;
-  constructor(
-    readonly port: number,
-    private readonly dir: string,
-    private readonly aof: boolean,
-  ) {}
-
-  async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, '--appendonly', this.aof ? 'yes' : 'no', '--appendfsync', 'always'];
-    this.proc = spawn('redis-server', args, { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      const probe = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        probe.disconnect();
-        await sleep(50);
-      }
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`);
-  }
-
-  kill(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      p.once('exit', () => resolve());
-      p.kill('SIGKILL');
-    });
-  }
-}
 
 /** The app's own order rows: the business state that the documented pattern checks. */
 interface OrderRow {

@@ -7,6 +7,7 @@ import { formatBeijingRfc3339 } from '../core/time';
 import { checkNotifyUrl, checkOrderTime } from '../core/validation/order-fields';
 import { validateRequest } from '../core/validation/validate-request';
 import type { AppPayParams, H5PrepayResponse, JsapiPayParams, NativePrepayResponse, PrepayIdResponse } from '../orders/dto/partner-prepay.dto';
+import { WechatPayOrderCreatedHooks } from '../orders/order-created.hooks';
 import { type PayParamsOptions, WechatPayInvokeHelpers } from '../orders/pay-invoke';
 import { COMBINE_ORDER_ENDPOINTS } from './combine-orders.endpoints';
 import {
@@ -45,6 +46,7 @@ export class WechatPayCombineOrdersService extends WechatPayInvokeHelpers {
   constructor(
     private readonly client: WechatPayClient,
     @Inject(WECHAT_PAY_CONFIG) private readonly config: ResolvedWechatPayConfig,
+    private readonly created: WechatPayOrderCreatedHooks,
   ) {
     super(() => client.requestSigner, config.spMchid, config.clock);
   }
@@ -125,6 +127,7 @@ export class WechatPayCombineOrdersService extends WechatPayInvokeHelpers {
 
   private async prepay<T>(scene: Scene, req: CombinePrepayRequestBase): Promise<T> {
     const res = await this.client.call<T>(COMBINE_ORDER_ENDPOINTS[`${scene}Prepay`], { body: this.buildBody(scene, req) });
+    await this.created.emit({ type: 'combine', combine_out_trade_no: req.combine_out_trade_no, time_expire: req.time_expire });
     return res.data;
   }
 

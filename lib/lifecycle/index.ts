@@ -22,4 +22,5 @@ export { WechatPayReconciliationService, type ReconcileDayOptions } from './wech
 export { reconcileTradeBill, type ReconcileOptions } from './reconciliation/reconcile-trade-bill';
 export type { LocalOrderRecord, LocalRefundRecord, WechatPayLocalOrderSource } from './reconciliation/local-order-source';
 export type { ReconciliationDifference, ReconciliationDifferenceKind, ReconciliationReport } from './reconciliation/reconciliation-report';
-export { WechatPayLifecycleConfigError, WechatPayLifecycleError } from './lifecycle.errors';
+export { WechatPayLifecycleConfigError, WechatPayLifecycleError, WechatPayOrderNotWatchedError } from './lifecycle.errors';
+export type { WechatPayCreatedOrder } from '../orders/order-created.hooks';

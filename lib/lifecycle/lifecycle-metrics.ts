@@ -1,6 +1,6 @@
 /** Counters of one instance's lifecycle work, e.g. for Prometheus: add them up over instances. */
 export interface WechatPayLifecycleCounters {
-  /** Orders put under watch by this instance. */
+  /** Watches requested by this instance (`watchOrder()`, `watch.auto`); asking again for a watched order counts again. */
   watched: number;
   /** Order queries made by the watch steps this instance ran. */
   queries: number;

@@ -1,14 +1,16 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { WechatPayCombineOrdersService } from '../combine-orders/wechat-pay-combine-orders.service';
 import type { CombineTransaction, CombineTransactionResource } from '../combine-orders/dto/combine-transaction.dto';
 import { WechatPayApiError } from '../core/errors/wechat-pay.errors';
+import { withDeadline } from '../core/notify/exactly-once';
 import type { ParsedWechatPayNotification, WechatPayNotificationEnvelope } from '../core/notify/notification.types';
 import type { PartnerTransactionResource } from '../notifications/dto/partner-transaction-resource.dto';
 import { WechatPayNotificationService } from '../notifications/wechat-pay-notification.service';
 import type { PartnerTransaction } from '../orders/dto/partner-transaction.dto';
+import { type WechatPayCreatedOrder, WechatPayOrderCreatedHooks } from '../orders/order-created.hooks';
 import { WechatPayOrdersService } from '../orders/wechat-pay-orders.service';
 import { LIFECYCLE_OPTIONS, LIFECYCLE_SCHEDULER } from './lifecycle.constants';
-import { WechatPayLifecycleError } from './lifecycle.errors';
+import { WechatPayLifecycleError, WechatPayOrderNotWatchedError } from './lifecycle.errors';
 import type { ResolvedLifecycleOptions } from './lifecycle.options';
 import type { LifecycleScheduler, OrderWatchJobData, WatchStepOutcome } from './lifecycle-scheduler';
 import { WechatPayLifecycleMetrics } from './lifecycle-metrics';
@@ -38,10 +40,11 @@ type Observed =
  * other is a duplicate. An order still unpaid after its `time_expire` is closed and reported to `onClosed()`.
  */
 @Injectable()
-export class WechatPayOrderWatchService {
+export class WechatPayOrderWatchService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('WechatPayLifecycle');
   private paidHandler?: WechatPayPaidHandler;
   private closedHandler?: WechatPayOrderClosedHandler;
+  private removeAutoWatch?: () => void;
 
   constructor(
     @Inject(LIFECYCLE_OPTIONS) private readonly options: ResolvedLifecycleOptions,
@@ -51,7 +54,29 @@ export class WechatPayOrderWatchService {
     private readonly notifications: WechatPayNotificationService,
     /** This instance's counters. */
     readonly metrics: WechatPayLifecycleMetrics,
+    private readonly created: WechatPayOrderCreatedHooks,
   ) {}
+
+  /** `watch.auto`: watches every order the orders services create, inside their prepay call. */
+  onModuleInit(): void {
+    if (this.options.autoWatch) this.removeAutoWatch = this.created.add((order) => this.autoWatch(order));
+  }
+
+  onModuleDestroy(): void {
+    this.removeAutoWatch?.();
+  }
+
+  private async autoWatch(order: WechatPayCreatedOrder): Promise<void> {
+    const target =
+      order.type === 'order'
+        ? { type: 'order' as const, sub_mchid: order.sub_mchid, out_trade_no: order.out_trade_no }
+        : { type: 'combine' as const, out_trade_no: order.combine_out_trade_no };
+    try {
+      await this.start(target, order.time_expire);
+    } catch (e) {
+      throw new WechatPayOrderNotWatchedError(target, e);
+    }
+  }
 
   /** Registers the one handler of paid orders (single and combine), for the watch and the notification route alike. */
   onPaid(handler: WechatPayPaidHandler): void {
@@ -158,7 +183,9 @@ export class WechatPayOrderWatchService {
     const expireAt = timeExpire === undefined ? now + this.options.defaultExpiryMs : new Date(timeExpire).getTime();
     if (!Number.isFinite(expireAt)) throw new WechatPayLifecycleError('time_expire must be a Date or an RFC 3339 string');
     const data: OrderWatchJobData = { ...target, expireAt, watchedAt: now, step: 1 };
-    await this.scheduler.addWatch(watchId(target), data, Math.max(0, this.nextRunAt(data, 0) - now));
+    const id = watchId(target);
+    // ioredis queues commands while it reconnects, for ever: a watch that cannot be stored must fail, not hang.
+    await withDeadline(this.scheduler.addWatch(id, data, Math.max(0, this.nextRunAt(data, 0) - now)), this.options.storeTimeoutMs, `the lifecycle scheduler (storing watch ${id}; is its Redis reachable?)`);
     this.metrics.increment('watched');
   }
 

@@ -4,6 +4,7 @@ import type { ResolvedWechatPayConfig } from '../core/config/resolve-config';
 import { WechatPayValidationError, type WechatPayFieldProblem } from '../core/errors/wechat-pay.errors';
 import { WechatPayClient } from '../client/wechat-pay.client';
 import { ORDER_ENDPOINTS } from './orders.endpoints';
+import { WechatPayOrderCreatedHooks } from './order-created.hooks';
 import { type PayParamsOptions, WechatPayInvokeHelpers } from './pay-invoke';
 import { formatBeijingRfc3339 } from '../core/time';
 import { checkNotifyUrl, checkOrderTime } from '../core/validation/order-fields';
@@ -56,6 +57,7 @@ export class WechatPayOrdersService extends WechatPayInvokeHelpers {
   constructor(
     private readonly client: WechatPayClient,
     @Inject(WECHAT_PAY_CONFIG) private readonly config: ResolvedWechatPayConfig,
+    private readonly created: WechatPayOrderCreatedHooks,
   ) {
     super(() => client.requestSigner, config.spMchid, config.clock);
   }
@@ -147,6 +149,7 @@ export class WechatPayOrdersService extends WechatPayInvokeHelpers {
   private async prepay<T>(scene: Scene, req: PartnerPrepayRequestBase): Promise<T> {
     const body = this.buildBody(scene, req);
     const res = await this.client.call<T>(ORDER_ENDPOINTS[`${scene}Prepay`], { body });
+    await this.created.emit({ type: 'order', sub_mchid: req.sub_mchid, out_trade_no: req.out_trade_no, time_expire: req.time_expire });
     return res.data;
   }
 
