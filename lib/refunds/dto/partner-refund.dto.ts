@@ -47,8 +47,8 @@ export class PartnerRefundRequest {
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => RefundGoodsDetail) goods_detail?: RefundGoodsDetail[];
 }
 
-/** Refund status. */
-export type PartnerRefundStatus = 'SUCCESS' | 'CLOSED' | 'PROCESSING' | 'ABNORMAL';
+/** Refund status; an open union (a status WeChat Pay adds later still type-checks). */
+export type PartnerRefundStatus = 'SUCCESS' | 'CLOSED' | 'PROCESSING' | 'ABNORMAL' | (string & NonNullable<unknown>);
 
 /** A refund as WeChat Pay returns it. */
 export interface PartnerRefund {
