@@ -62,11 +62,14 @@ export interface SimulatorProfitSharingOptions {
   maxReceivers?: number;
 }
 
-/** A receiver as the simulator stores it (`name` decrypted). */
+/**
+ * A receiver as the simulator stores it. Its name is kept only as the SHA-256 (hex) of the decrypted UTF-8 text:
+ * enough to check later splits (NAME_MISMATCH), and no real name in memory dumps or the `--state-file`.
+ */
 export interface SimulatedReceiver {
   type: string;
   account: string;
-  name?: string;
+  nameSha256?: string;
   relationType: string;
   /** Partner: the sub-merchant whose list it is on; ecommerce: platform-wide. */
   subMchid?: string;
@@ -78,8 +81,8 @@ export interface SimulatedSplitLine {
   account: string;
   amount: number;
   description: string;
-  /** The decrypted name, if one was sent. */
-  name?: string;
+  /** SHA-256 (hex) of the decrypted name, if one was sent (the name itself is not kept). */
+  nameSha256?: string;
   result: 'PENDING' | 'SUCCESS' | 'CLOSED';
   failReason?: string;
   detailId: string;
@@ -155,7 +158,7 @@ export interface SimulatorProfitSharingControls {
   failReceiver(account: string, failReason?: string): void;
   /** Frozen / available balance per sub-merchant. */
   balances(): SimulatedSubMerchantBalance[];
-  /** Copies of every split and finish, with the decrypted names and the `Wechatpay-Serial` they came with. */
+  /** Copies of every split and finish, with the SHA-256 of the decrypted names and the `Wechatpay-Serial` they came with. */
   splits(): SimulatedSplit[];
 }
 

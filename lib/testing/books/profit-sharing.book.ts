@@ -6,6 +6,7 @@
  * names and checked against the receiver's. Notifications go to `MERCHANT_ID` receivers only, at the URL the
  * simulator's `profitSharing.receiverNotifyUrls` gives for their mchid.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ECOMMERCE_PROFIT_SHARING_ENDPOINTS, PARTNER_PROFIT_SHARING_ENDPOINTS } from '../../profit-sharing/profit-sharing.endpoints';
 import { SIMULATOR_ERRORS, SimulatorHttpError } from '../simulator-errors';
@@ -146,12 +147,12 @@ export class ProfitSharingBook implements SimulatorBook {
     validateProfitSharingBody(family, 'addReceiver', body, this.opts.maxReceiversPerSplit);
     this.checkAppid(body);
     const sub = this.scope(family, body);
-    const name = family === 'partner' ? decryptSensitiveField(this.ctx.keyring(), this.serial(headers), 'name', body.name) : (body.name as string | undefined);
+    const nameSha256 = digestName(family === 'partner' ? decryptSensitiveField(this.ctx.keyring(), this.serial(headers), 'name', body.name) : (body.name as string | undefined));
     const key = SimulatorProfitSharingState.receiverKey(sub, body.type as string, body.account as string);
     // "重复绑定返回成功，不会覆盖原数据".
     if (!this.state.receivers.has(key)) {
       if (this.state.receivers.size >= this.opts.maxReceivers) psError(PE.RECEIVERS_EXCEEDED);
-      this.state.receivers.set(key, { type: body.type as string, account: body.account as string, relationType: body.relation_type as string, ...(name !== undefined ? { name } : {}), ...(sub ? { subMchid: sub } : {}) });
+      this.state.receivers.set(key, { type: body.type as string, account: body.account as string, relationType: body.relation_type as string, ...(nameSha256 !== undefined ? { nameSha256 } : {}), ...(sub ? { subMchid: sub } : {}) });
     }
     const out: Body = { type: body.type, account: body.account };
     if (family === 'partner') Object.assign(out, { sub_mchid: sub, relation_type: body.relation_type, ...(body.custom_relation ? { custom_relation: body.custom_relation } : {}) });
@@ -192,10 +193,10 @@ export class ProfitSharingBook implements SimulatorBook {
       account: r[accountField] as string,
       amount: r.amount as number,
       description: r.description as string,
-      name: decryptSensitiveField(this.ctx.keyring(), this.serial(headers), `receivers/${i}/${nameField}`, r[nameField]),
+      nameSha256: digestName(decryptSensitiveField(this.ctx.keyring(), this.serial(headers), `receivers/${i}/${nameField}`, r[nameField])),
     }));
     const finish = family === 'ecommerce' ? body.finish === true : body.unfreeze_unsplit === true;
-    const request = { transaction_id: body.transaction_id, finish, lines: lines.map(({ name: _name, ...l }) => l) };
+    const request = { transaction_id: body.transaction_id, finish, lines: lines.map(({ nameSha256: _name, ...l }) => l) };
     const key = `${body.sub_mchid as string}|${body.out_order_no as string}`;
     const existing = this.state.splits.get(key);
     if (existing) {
@@ -211,7 +212,7 @@ export class ProfitSharingBook implements SimulatorBook {
     lines.forEach((l, i) => {
       const receiver = this.state.receivers.get(SimulatorProfitSharingState.receiverKey(scope, l.type, l.account));
       if (!receiver) psError(PE.NO_RELATION, `receivers[${i}] ${l.type} ${l.account}`);
-      if (l.name !== undefined && receiver.name !== undefined && l.name !== receiver.name) psError(PE.NAME_MISMATCH, `receivers[${i}]`);
+      if (l.nameSha256 !== undefined && receiver.nameSha256 !== undefined && l.nameSha256 !== receiver.nameSha256) psError(PE.NAME_MISMATCH, `receivers[${i}]`);
     });
     const total = lines.reduce((s, l) => s + l.amount, 0);
     if (total > this.state.ratioRoom(order)) psError(PE.RATIO_EXCEEDED, `at most ${Math.max(0, this.state.ratioRoom(order))} fen more may be split (max ratio ${this.opts.maxRatio})`);
@@ -227,7 +228,7 @@ export class ProfitSharingBook implements SimulatorBook {
       request,
       ...(this.serial(headers) !== undefined ? { serial: this.serial(headers) } : {}),
       status: 'PROCESSING',
-      lines: lines.map(({ name, ...l }): SimulatedSplitLine => ({ ...l, ...(name !== undefined ? { name } : {}), result: 'PENDING', detailId: `3601${digits(24)}` })),
+      lines: lines.map(({ nameSha256, ...l }): SimulatedSplitLine => ({ ...l, ...(nameSha256 !== undefined ? { nameSha256 } : {}), result: 'PENDING', detailId: `3601${digits(24)}` })),
       createdAt: now,
     };
     this.state.splits.set(key, split);
@@ -393,4 +394,9 @@ export class ProfitSharingBook implements SimulatorBook {
     if (r.finishedAt !== undefined) out.finish_time = this.state.time(r.finishedAt);
     return sortKeys(out);
   }
+}
+
+/** SHA-256 (hex) of a decrypted name: the simulator checks names against each other, it never keeps them. */
+function digestName(name: string | undefined): string | undefined {
+  return name === undefined ? undefined : createHash('sha256').update(name, 'utf8').digest('hex');
 }
