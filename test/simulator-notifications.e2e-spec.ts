@@ -233,3 +233,90 @@ describe('notification factory and sim.notify', () => {
     expect(own.headers['Wechatpay-Serial']).toBe(creds.publicKeyId);
   });
 });
+
+describe('lost notifications: WeChat Pay does not guarantee that a notification arrives (§3.2.6)', () => {
+  const query = (sim: WechatPaySimulator, no: string) =>
+    signedCall(sim, 'GET', `/v3/pay/partner/transactions/out-trade-no/${no}?sp_mchid=${sim.credentials.spMchid}&sub_mchid=1900000109`);
+
+  it('sim.pay(no, { loseNotification: true }) pays but never posts nor retries; the log says lost; a query finds SUCCESS', async () => {
+    const sim = await simulator();
+    const rx = await receiver(() => 204);
+    const lostNo = await createOrder(sim, rx.url);
+    const paid = await sim.pay(lostNo, { loseNotification: true });
+    await sim.notifications.flush();
+    expect(rx.received).toHaveLength(0);
+    expect(sim.notifications.pending).toBe(0);
+    expect(sim.deliveries).toEqual([
+      expect.objectContaining({ url: rx.url, attempt: 1, status: 0, error: 'LOST', lost: true, probe: false, eventType: 'TRANSACTION.SUCCESS' }),
+    ]);
+    const answer = await query(sim, lostNo);
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ trade_state: 'SUCCESS', transaction_id: paid.transactionId });
+
+    // Other payments are notified as usual; the lost one can still arrive late, by redeliver().
+    const normalNo = await createOrder(sim, rx.url);
+    await sim.pay(normalNo);
+    await sim.notifications.flush();
+    expect(rx.received.map((r) => decrypt(creds.apiV3Key, r.raw).resource.out_trade_no)).toEqual([normalNo]);
+    sim.redeliver(sim.deliveries[0].notificationId);
+    await sim.notifications.flush();
+    expect(rx.received.map((r) => decrypt(creds.apiV3Key, r.raw).resource.out_trade_no)).toEqual([normalNo, lostNo]);
+    expect(sim.deliveries.filter((d) => d.lost)).toHaveLength(1);
+  });
+
+  it('POST /__sim/pay and the cashier page lose the notification when asked (lose_notification)', async () => {
+    const sim = await simulator();
+    const rx = await receiver(() => 204);
+    const byTooling = await createOrder(sim, rx.url);
+    const tooling = await fetch(`${sim.baseUrl}/__sim/pay`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sub_mchid: '1900000109', out_trade_no: byTooling, lose_notification: true }),
+    });
+    expect(tooling.status).toBe(200);
+    expect(await tooling.json()).toMatchObject({ out_trade_no: byTooling, trade_state: 'SUCCESS' });
+
+    const c = sim.credentials;
+    const byPage = `P${Date.now()}`;
+    const created = await signedCall(sim, 'POST', '/v3/pay/partner/transactions/native', {
+      body: { sp_appid: c.spAppid, sp_mchid: c.spMchid, sub_mchid: '1900000109', description: '通知测试', out_trade_no: byPage, notify_url: rx.url, amount: { total: 1 } },
+    });
+    const codeUrl = String(created.json.code_url);
+    const pageUrl = sim.cashierUrl(codeUrl, { loseNotification: true });
+    expect(pageUrl).toMatch(/&lose_notification=1$/);
+    const page = await (await fetch(pageUrl)).text();
+    expect(page).toMatch(/<input id="sim-lose-notification" type="checkbox" checked>/);
+    expect(await (await fetch(sim.cashierUrl(codeUrl))).text()).toMatch(/<input id="sim-lose-notification" type="checkbox">/);
+    const pr = new URL(pageUrl).searchParams.get('pr');
+    const button = await fetch(`${sim.baseUrl}/__sim/cashier/pay`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ pr, lose_notification: true }),
+    });
+    expect(await button.json()).toMatchObject({ result: 'paid', out_trade_no: byPage, notification: 'lost' });
+
+    await sim.notifications.flush();
+    expect(rx.received).toHaveLength(0);
+    expect(sim.deliveries.map((d) => [d.lost, d.status])).toEqual([
+      [true, 0],
+      [true, 0],
+    ]);
+    for (const no of [byTooling, byPage]) expect((await query(sim, no)).json.trade_state).toBe('SUCCESS');
+  });
+
+  it('notificationLossRate loses that share of all notifications (1: every one), and is checked at start', async () => {
+    const sim = await simulator({ notificationLossRate: 1 });
+    const rx = await receiver(() => 204);
+    await sim.pay(await createOrder(sim, rx.url));
+    sim.notify(rx.url, 'REFUND.SUCCESS', { sp_mchid: creds.spMchid, sub_mchid: '1900000109', refund_status: 'SUCCESS' });
+    await sim.notifications.flush();
+    expect(rx.received).toHaveLength(0);
+    expect(sim.deliveries.map((d) => [d.eventType, d.lost])).toEqual([
+      ['TRANSACTION.SUCCESS', true],
+      ['REFUND.SUCCESS', true],
+    ]);
+    await expect(WechatPaySimulator.start({ credentials: creds, notificationLossRate: 1.5 })).rejects.toThrow(
+      /notificationLossRate must be a number in \[0, 1\]/,
+    );
+  });
+});

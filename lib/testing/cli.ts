@@ -46,6 +46,8 @@ const USAGE = `Usage: wechatpay-partner-simulator [options]
   --notification-time-scale <x> multiplies WeChat's retry delays (default 0.01)
   --notification-mode <mode>    retry | once (default retry)
   --probe-rate <x>              0..1, share of WECHATPAY/SIGNTEST/ probes (default 0)
+  --notification-loss-rate <x>  0..1, share of notifications lost as a whole: never sent, only a query finds
+                                the payment (default 0); POST /__sim/pay {"lose_notification":true} loses one
   --strict-out-trade-no-scope   out_trade_no unique across sub-merchants
   --require-user-agent          reject requests without User-Agent
   --refund-mode <mode>          auto | manual (default auto: refunds succeed after --refund-delay-ms;
@@ -78,6 +80,7 @@ const FLAGS: Record<string, Flag> = {
   'notification-time-scale': { kind: 'number' },
   'notification-mode': { kind: 'string' },
   'probe-rate': { kind: 'number' },
+  'notification-loss-rate': { kind: 'number' },
   'strict-out-trade-no-scope': { kind: 'boolean' },
   'require-user-agent': { kind: 'boolean' },
   'refund-mode': { kind: 'string' },
@@ -208,6 +211,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     notificationTimeScale: args['notification-time-scale'] === undefined ? 0.01 : Number(args['notification-time-scale']),
     notificationMode,
     probeRate: args['probe-rate'] === undefined ? 0 : Number(args['probe-rate']),
+    notificationLossRate: args['notification-loss-rate'] === undefined ? undefined : Number(args['notification-loss-rate']),
     strictOutTradeNoScope: args['strict-out-trade-no-scope'] === true,
     requireUserAgent: args['require-user-agent'] === true,
     refundMode,
@@ -222,8 +226,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
       args.verbose === true
         ? (d) =>
             err(
-              `notify ${d.probe ? 'probe ' : ''}${d.eventType} ${d.notificationId} attempt ${d.attempt} -> ${d.url}: ` +
-                `${d.status ? `HTTP ${d.status}` : (d.error ?? 'no reply')} (${d.elapsedMs} ms after it was scheduled)`,
+              d.lost
+                ? `notify ${d.eventType} ${d.notificationId} -> ${d.url}: LOST (never sent)`
+                : `notify ${d.probe ? 'probe ' : ''}${d.eventType} ${d.notificationId} attempt ${d.attempt} -> ${d.url}: ` +
+                  `${d.status ? `HTTP ${d.status}` : (d.error ?? 'no reply')} (${d.elapsedMs} ms after it was scheduled)`,
             )
         : undefined,
     onStateChange: () => {

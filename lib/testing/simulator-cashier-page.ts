@@ -23,6 +23,8 @@ export interface CashierPageModel {
   tradeState: string;
   /** H5 only: where the "return to merchant" link goes after paying. Only http(s) URLs are linked. */
   redirectUrl?: string;
+  /** Tick the "lose the notification" box (the page was opened with `lose_notification=1`). */
+  loseNotification?: boolean;
 }
 
 // Phone-first: the page stands in for WeChat's own payment sheet. Long order numbers wrap instead of widening it.
@@ -32,7 +34,8 @@ dt{color:#888}dd{margin:0;overflow-wrap:anywhere}.buttons{display:flex;gap:8px;m
 button{flex:1;font-size:16px;padding:12px 20px;border:0;border-radius:6px;cursor:pointer}button:disabled{opacity:.5;cursor:default}
 #sim-pay{background:#07c160;color:#fff}#sim-cancel{background:#eee}#sim-result{font-weight:600;margin-top:16px;min-height:1.5em}
 #sim-state{font-weight:600}#sim-state.SUCCESS{color:#07c160}#sim-state.CLOSED,#sim-state.PAYERROR,#sim-state.REVOKED{color:#d93025}
-.error{color:#d93025}.note{color:#888;font-size:12px}`;
+.error{color:#d93025}.note{color:#888;font-size:12px}.lose{display:flex;gap:8px;align-items:flex-start;margin-top:14px;font-size:13px;color:#555}
+.lose input{margin-top:2px;flex:none}`;
 
 /** WeChat Pay green with a check mark, inline: the simulator serves no files. */
 const FAVICON =
@@ -45,19 +48,23 @@ const SCRIPT = `(function(){
 var d=document.body.dataset,result=document.getElementById('sim-result'),back=document.getElementById('sim-return');
 var state=document.getElementById('sim-state'),tx=document.getElementById('sim-transaction');
 var buttons=[document.getElementById('sim-pay'),document.getElementById('sim-cancel')];
+var lose=document.getElementById('sim-lose-notification');
 function enable(on){buttons.forEach(function(b){b.disabled=!on;});}
 function setState(s){if(state){state.textContent=s;state.className=s;}}
 function act(path){
   enable(false);
   result.className='';
   var body={};body[d.param]=d.token;
+  var lost=path.slice(-4)==='/pay'&&lose&&lose.checked;
+  if(lost){body.lose_notification=true;}
   fetch(path,{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(body)})
     .then(function(r){return r.json().then(function(j){return {ok:r.ok,j:j};});})
     .then(function(x){
       if(!x.ok){result.className='error';result.textContent='error: '+x.j.code+' '+x.j.message;enable(true);return;}
       if(x.j.result==='paid'){
         setState('SUCCESS');
-        result.textContent='paid';
+        result.textContent=lost?'paid — notification lost: the merchant is not told, only a query finds the payment':'paid';
+        if(lose){lose.disabled=true;}
         if(tx&&x.j.transaction_id){tx.textContent='支付成功 · transaction_id '+x.j.transaction_id;tx.hidden=false;}
         if(back){back.hidden=false;}
         return;
@@ -102,6 +109,8 @@ export function renderCashierPage(m: CashierPageModel): string {
     `<dt>状态 State</dt><dd><span id="sim-state" class="${escapeHtml(m.tradeState)}">${escapeHtml(m.tradeState)}</span></dd></dl>` +
     `<div class="buttons"><button id="sim-pay" type="button"${payable ? '' : ' disabled'}>Pay / 支付</button>` +
     `<button id="sim-cancel" type="button"${payable ? '' : ' disabled'}>Cancel / 取消</button></div>` +
+    `<label class="lose"><input id="sim-lose-notification" type="checkbox"${m.loseNotification ? ' checked' : ''}${payable ? '' : ' disabled'}>` +
+    `<span>通知丢失 Lose the notification: pay, but never send TRANSACTION.SUCCESS to the merchant, as when WeChat Pay's notification does not arrive (simulator only)</span></label>` +
     `<p id="sim-result" role="status">${payable ? '' : escapeHtml(m.tradeState === 'SUCCESS' ? 'paid' : m.tradeState.toLowerCase())}</p>` +
     `<p id="sim-transaction" class="note" hidden></p>` +
     (redirect ? `<p><a id="sim-return" href="${escapeHtml(redirect)}"${m.tradeState === 'SUCCESS' ? '' : ' hidden'}>返回商户 Return to merchant</a></p>` : '') +

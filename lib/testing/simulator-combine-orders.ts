@@ -62,6 +62,8 @@ export interface SimulatorCombinePayOptions {
   fail?: boolean;
   /** When the payment happened (Date or ms since the epoch); default the simulator clock. */
   at?: Date | number;
+  /** Pay, but lose the cart's one TRANSACTION.SUCCESS notification (never posted, `lost: true` in `sim.deliveries`). */
+  loseNotification?: boolean;
 }
 
 /** Persistable content of the combine book (`--state-file`). */

@@ -34,8 +34,14 @@ export interface NotificationDelivery {
   /** A `WECHATPAY/SIGNTEST/` probe with a deliberately invalid signature. */
   probe: boolean;
   eventType: string;
-  /** Network error code or `TIMEOUT`, when status is 0. */
+  /** Network error code, `TIMEOUT`, or `LOST` for a lost notification, when status is 0. */
   error?: string;
+  /**
+   * The notification was lost: WeChat Pay never sent it (`loseNotification` of a payment, or the
+   * `notificationLossRate` option). Recorded once, as attempt 1 with status 0 and error `LOST`; nothing was posted
+   * and nothing is retried.
+   */
+  lost?: boolean;
 }
 
 /** How notifications are delivered. */
@@ -46,6 +52,8 @@ export interface NotifierOptions {
   mode: 'retry' | 'once';
   /** Probability (0..1) of a signature probe before each attempt. */
   probeRate: number;
+  /** Probability (0..1) that a notification is lost as a whole: never posted, never retried. */
+  lossRate: number;
   /** Real milliseconds a merchant has to reply (WeChat: 5 s). */
   replyTimeoutMs: number;
   /** The key that signs notifications (chosen when each attempt is sent, so rotations apply). */
@@ -82,9 +90,19 @@ export class SimulatorNotifier {
     return this.running.size;
   }
 
-  /** Starts delivering a notification in the background. */
-  schedule(job: NotificationJob): void {
+  /**
+   * Starts delivering a notification in the background. `lose: true` loses it (WeChat Pay "does not guarantee that a
+   * notification finally arrives"): one `lost` record, no request; `false` never loses it; by default it is lost
+   * with the `lossRate` probability.
+   */
+  schedule(job: NotificationJob, lose?: boolean): void {
     if (this.closed) return;
+    if (lose ?? (this.options.lossRate > 0 && (this.options.random ?? Math.random)() < this.options.lossRate)) {
+      const sha = createHash('sha256').update(job.body).digest('hex');
+      const o = this.options;
+      o.record({ notificationId: job.id, url: job.url, attempt: 1, status: 0, at: o.clock(), elapsedMs: 0, bodySha256: sha, probe: false, eventType: job.eventType, error: 'LOST', lost: true });
+      return;
+    }
     const run = this.deliver(job).finally(() => this.running.delete(run));
     this.running.add(run);
   }

@@ -44,6 +44,13 @@ export interface SimulatorOptions {
   notificationReplyTimeoutMs?: number;
   /** Probability (0..1) of a `WECHATPAY/SIGNTEST/` probe before each delivery attempt. Default 0. */
   probeRate?: number;
+  /**
+   * Probability (0..1) that a notification is lost as a whole, as WeChat Pay "does not guarantee that a notification
+   * finally arrives" (微信不保证通知最终一定能成功): never posted, never retried, recorded in `sim.deliveries` as
+   * `lost: true` (status 0, error `LOST`). The order is paid all the same: only a query finds it. Default 0. One
+   * payment's notification is lost on purpose with `sim.pay(no, { loseNotification: true })`.
+   */
+  notificationLossRate?: number;
   /** Reject an out_trade_no already used by another sub-merchant of the provider. Default false. */
   strictOutTradeNoScope?: boolean;
   /** Answer 400 to requests without User-Agent [UNVERIFIED whether WeChat enforces it]. Default false. */
@@ -152,6 +159,8 @@ export function checkOptions(o: SimulatorOptions): void {
   if (o.refundDelayMs !== undefined && !(o.refundDelayMs >= 0)) problems.push('refundDelayMs must be >= 0');
   if (o.certificateSwitchDelayMs !== undefined && !(o.certificateSwitchDelayMs >= 0)) problems.push('certificateSwitchDelayMs must be >= 0 (ms)');
   if (o.feeRate !== undefined && !(o.feeRate >= 0 && o.feeRate < 1)) problems.push('feeRate must be in [0, 1), e.g. 0.006');
+  if (o.notificationLossRate !== undefined && !(typeof o.notificationLossRate === 'number' && o.notificationLossRate >= 0 && o.notificationLossRate <= 1))
+    problems.push('notificationLossRate must be a number in [0, 1], e.g. 0.1 to lose one notification in ten');
   if (o.billEol !== undefined && o.billEol !== '\r\n' && o.billEol !== '\n') problems.push("billEol must be '\\r\\n' or '\\n'");
   if (o.billReadyHour !== undefined && !(Number.isInteger(o.billReadyHour) && o.billReadyHour >= 0 && o.billReadyHour <= 23)) problems.push('billReadyHour must be an integer 0..23');
   const e = o.encryptedBill;

@@ -88,6 +88,11 @@ export interface SimulatorPayOptions {
    * for a bill without moving the clock. The notification is still sent now.
    */
   at?: Date | number;
+  /**
+   * Pay, but lose the TRANSACTION.SUCCESS notification, as when WeChat Pay's notification never arrives: it is never
+   * posted nor retried, and `sim.deliveries` records it once with `lost: true`. Queries find the order SUCCESS.
+   */
+  loseNotification?: boolean;
 }
 
 /** What a cashier token (`pr` of a code_url, or a prepay_id) points to. */

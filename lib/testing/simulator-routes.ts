@@ -111,8 +111,11 @@ export interface SimulatorBookContext {
   credentials(): SimulatorCredentials;
   /** The live private keys (rebuilt on certificate rotation). */
   keyring(): SimulatorKeyring;
-  /** Sends a notification with WeChat's delivery rules; returns its id. */
-  notify(url: string, eventType: string, resource: object, envelope?: NotificationEnvelopeOptions): string;
+  /**
+   * Sends a notification with WeChat's delivery rules; returns its id. `lose: true` loses it (never posted, recorded
+   * as `lost`); by default the `notificationLossRate` option decides.
+   */
+  notify(url: string, eventType: string, resource: object, envelope?: NotificationEnvelopeOptions, lose?: boolean): string;
   /** Something changed outside a POST (a payment, a refund completing): the CLI saves its state file. */
   changed(): void;
   /** A real-time sleep that closing the simulator ends early. */

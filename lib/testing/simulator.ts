@@ -101,6 +101,7 @@ export class WechatPaySimulator {
       timeScale: options.notificationTimeScale ?? 0.001,
       mode: options.notificationMode ?? 'retry',
       probeRate: options.probeRate ?? 0,
+      lossRate: options.notificationLossRate ?? 0,
       replyTimeoutMs: options.notificationReplyTimeoutMs ?? 5000,
       signingKey: () => this.keyring.byMode(options.signWith ?? 'publicKey'),
       clock,
@@ -117,7 +118,7 @@ export class WechatPaySimulator {
       baseUrl: () => this.url,
       credentials: () => this.creds,
       keyring: () => this.keyring,
-      notify: (url, eventType, resource, envelope) => this.send(url, eventType, resource, envelope),
+      notify: (url, eventType, resource, envelope, lose) => this.send(url, eventType, resource, envelope, lose),
       changed: () => this.changed(),
       sleep: (ms) => this.timers.sleep(ms),
       closed: () => this.closing !== undefined,
@@ -277,6 +278,8 @@ export class WechatPaySimulator {
    * Pays an order as the payer would: SUCCESS with a transaction_id and success_time, then the TRANSACTION.SUCCESS
    * notification is scheduled. With `fail: true` the attempt fails and the order stays NOTPAY. `at` backdates the
    * payment (its success_time and bill day), e.g. to "yesterday" for a bill test, without moving the clock.
+   * `loseNotification: true` pays it but loses its notification (never posted, `lost: true` in `deliveries`): only a
+   * query finds the payment, as when WeChat Pay's notification never arrives.
    */
   async pay(outTradeNo: string, options: SimulatorPayOptions = {}): Promise<SimulatedOrder> {
     const order = this.orderBook.state.find(outTradeNo, options.sub_mchid);
@@ -287,7 +290,8 @@ export class WechatPaySimulator {
 
   /**
    * Pays a combine order as the payer would: every sub-order SUCCESS with its own transaction_id (all or none), then
-   * one TRANSACTION.SUCCESS for the whole cart is scheduled. `fail: true` leaves the cart NOTPAY.
+   * one TRANSACTION.SUCCESS for the whole cart is scheduled. `fail: true` leaves the cart NOTPAY;
+   * `loseNotification: true` pays it but loses its notification (only the combine query finds the payment).
    */
   async payCombine(combineOutTradeNo: string, options: SimulatorCombinePayOptions = {}): Promise<SimulatedCombineCart> {
     const combine = this.combineBook.pay(combineOutTradeNo, options);
@@ -308,11 +312,11 @@ export class WechatPaySimulator {
     return this.send(url, eventType, resource, { associatedData: aad });
   }
 
-  private send(url: string, eventType: string, resource: object, envelope: NotificationEnvelopeOptions = {}): string {
+  private send(url: string, eventType: string, resource: object, envelope: NotificationEnvelopeOptions = {}, lose?: boolean): string {
     const { id, body } = buildNotificationBody({ eventType, resource, ...envelope, apiV3Key: this.creds.apiV3Key, createTime: new Date(this.clockFn()) });
     this.sent.set(id, { id, url, eventType, body });
     if (this.sent.size > REDELIVERABLE) this.sent.delete(this.sent.keys().next().value as string);
-    this.notifier.schedule({ id, url, eventType, body });
+    this.notifier.schedule({ id, url, eventType, body }, lose);
     return id;
   }
 
@@ -340,12 +344,13 @@ export class WechatPaySimulator {
 
   /**
    * Delivers a notification again: same id and body, fresh signature, the usual retries. WeChat Pay does this now
-   * and then even after a 2xx, so handlers must be idempotent; this makes a test of that deterministic.
+   * and then even after a 2xx, so handlers must be idempotent; this makes a test of that deterministic. A lost
+   * notification can be delivered late this way too; a redelivery is never lost.
    */
   redeliver(notificationId: string): void {
     const job = this.sent.get(notificationId);
     if (!job) throw new Error(`redeliver: no notification ${notificationId} (only the last ${REDELIVERABLE} are kept)`);
-    this.notifier.schedule(job);
+    this.notifier.schedule(job, false);
   }
 
   /** Copies of every refund, in creation order. */
@@ -439,10 +444,12 @@ export class WechatPaySimulator {
   /**
    * The simulator's cashier page (a person "scans and pays" there) for a Native `code_url`
    * (`weixin://wxpay/bizpayurl?pr=…`) or for the `prepay_id` of a JSAPI, mini-program or App order (`wx…`), whose
-   * client-side payment (WeixinJSBridge, wx.requestPayment, the App SDK) cannot run in a test.
+   * client-side payment (WeixinJSBridge, wx.requestPayment, the App SDK) cannot run in a test. With
+   * `{ loseNotification: true }` the page opens with its "lose the notification" box ticked: paying there loses
+   * the payment's notification, as `sim.pay(no, { loseNotification: true })` does.
    */
-  cashierUrl(codeUrlOrPrepayId: string): string {
-    return this.orderBook.cashierUrl(codeUrlOrPrepayId);
+  cashierUrl(codeUrlOrPrepayId: string, options: { loseNotification?: boolean } = {}): string {
+    return this.orderBook.cashierUrl(codeUrlOrPrepayId, options);
   }
 
   /**

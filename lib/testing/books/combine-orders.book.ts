@@ -80,6 +80,7 @@ export class CombineOrdersBook implements SimulatorBook, CashierSource {
             openid: typeof body.openid === 'string' ? body.openid : undefined,
             bank_type: typeof body.bank_type === 'string' ? body.bank_type : undefined,
             fail: body.fail === true,
+            loseNotification: body.lose_notification === true,
           });
           return toolingJson(200, this.state.combineJson(combine));
         },
@@ -87,7 +88,10 @@ export class CombineOrdersBook implements SimulatorBook, CashierSource {
     ];
   }
 
-  /** Pays a whole cart as the payer would and schedules its one TRANSACTION.SUCCESS; `fail` leaves it NOTPAY. */
+  /**
+   * Pays a whole cart as the payer would and schedules its one TRANSACTION.SUCCESS (lost with `loseNotification`);
+   * `fail` leaves it NOTPAY.
+   */
   pay(combineOutTradeNo: string, options: SimulatorCombinePayOptions = {}): SimulatedCombineOrder {
     const combine = this.state.require(combineOutTradeNo);
     this.state.pay(combine, options);
@@ -96,7 +100,7 @@ export class CombineOrdersBook implements SimulatorBook, CashierSource {
       this.ctx.notify(combine.notifyUrl, 'TRANSACTION.SUCCESS', this.state.combineJson(combine), {
         associatedData: this.options.notificationAssociatedData,
         originalType: 'transaction',
-      });
+      }, options.loseNotification === true ? true : undefined);
     }
     return combine;
   }
@@ -119,8 +123,8 @@ export class CombineOrdersBook implements SimulatorBook, CashierSource {
         outTradeNo: combine.combineOutTradeNo,
         total: subs.reduce((sum, s) => sum + s.amount.total, 0),
       },
-      pay: () => {
-        this.pay(combine.combineOutTradeNo);
+      pay: (options = {}) => {
+        this.pay(combine.combineOutTradeNo, { loseNotification: options.loseNotification });
         return {
           combine_out_trade_no: combine.combineOutTradeNo,
           sub_orders: this.state.subOrders(combine).map((s) => ({ out_trade_no: s.outTradeNo, transaction_id: s.transactionId })),

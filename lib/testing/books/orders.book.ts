@@ -22,6 +22,8 @@ import { type OrderScene, validateCloseBody, validateOrderBody, validatePathPara
 
 /** The cashier page: where a Native code_url, an H5 h5_url or a prepay_id is "paid". */
 export const CASHIER_PATH = '/__sim/cashier';
+/** Query parameter of the cashier page that ticks its "lose the notification" box (`…&lose_notification=1`). */
+export const LOSE_NOTIFICATION_PARAM = 'lose_notification';
 
 /** What a cashier token pays, as the cashier page shows it: an order of this book, or another book's payment. */
 export interface CashierTarget {
@@ -29,8 +31,8 @@ export interface CashierTarget {
   expired: boolean;
   tradeState: string;
   page: Pick<CashierPageModel, 'merchantName' | 'subMchid' | 'description' | 'outTradeNo' | 'total'>;
-  /** Pays as the payer would; returns what the Pay button answers besides `result`. */
-  pay(): Record<string, unknown>;
+  /** Pays as the payer would (losing the notification if asked); returns what the Pay button answers besides `result`. */
+  pay(options?: { loseNotification?: boolean }): Record<string, unknown>;
 }
 
 /** Another book whose payments the cashier page takes (the combine book's carts). */
@@ -117,8 +119,8 @@ export class OrdersBook implements SimulatorBook {
   }
 
   /**
-   * Pays an order as the payer would and schedules TRANSACTION.SUCCESS; with `fail` the attempt fails and the order
-   * stays NOTPAY. Throws `SimulatorHttpError` when the order cannot be paid.
+   * Pays an order as the payer would and schedules TRANSACTION.SUCCESS (lost with `loseNotification`); with `fail`
+   * the attempt fails and the order stays NOTPAY. Throws `SimulatorHttpError` when the order cannot be paid.
    */
   pay(order: SimulatedOrder, options: SimulatorPayOptions): void {
     if (order.combineOutTradeNo !== undefined) {
@@ -127,14 +129,15 @@ export class OrdersBook implements SimulatorBook {
     this.state.pay(order, options);
     this.ctx.changed();
     if (order.tradeState !== 'SUCCESS') return;
-    this.ctx.notify(order.notifyUrl, 'TRANSACTION.SUCCESS', this.state.transactionJson(order));
+    this.ctx.notify(order.notifyUrl, 'TRANSACTION.SUCCESS', this.state.transactionJson(order), undefined, options.loseNotification === true ? true : undefined);
   }
 
-  /** The cashier page URL of a Native `code_url` or of a `prepay_id`. */
-  cashierUrl(codeUrlOrPrepayId: string): string {
+  /** The cashier page URL of a Native `code_url` or of a `prepay_id`; `loseNotification` ticks the page's box. */
+  cashierUrl(codeUrlOrPrepayId: string, options: { loseNotification?: boolean } = {}): string {
+    const lose = options.loseNotification === true ? `&${LOSE_NOTIFICATION_PARAM}=1` : '';
     const pr = /^weixin:\/\/wxpay\/bizpayurl\?pr=([^&]+)$/.exec(codeUrlOrPrepayId)?.[1];
-    if (pr) return `${this.ctx.baseUrl()}${CASHIER_PATH}?pr=${encodeURIComponent(pr)}`;
-    if (/^wx[0-9A-Za-z]{8,64}$/.test(codeUrlOrPrepayId)) return `${this.ctx.baseUrl()}${CASHIER_PATH}?prepay_id=${encodeURIComponent(codeUrlOrPrepayId)}`;
+    if (pr) return `${this.ctx.baseUrl()}${CASHIER_PATH}?pr=${encodeURIComponent(pr)}${lose}`;
+    if (/^wx[0-9A-Za-z]{8,64}$/.test(codeUrlOrPrepayId)) return `${this.ctx.baseUrl()}${CASHIER_PATH}?prepay_id=${encodeURIComponent(codeUrlOrPrepayId)}${lose}`;
     throw new Error(
       'cashierUrl: expected a Native code_url (weixin://wxpay/bizpayurl?pr=…) or a prepay_id (wx…); an H5 h5_url ' +
         'already points at the cashier page',
@@ -160,7 +163,7 @@ export class OrdersBook implements SimulatorBook {
     const payer = (input.payer as SimulatorPayOptions['payer']) ?? (typeof input.payer_openid === 'string' ? { sp_openid: input.payer_openid } : undefined);
     const at = typeof input.success_time === 'string' ? parseRfc3339(input.success_time) : undefined;
     if (input.success_time !== undefined && !at) throw new SimulatorHttpError(SIMULATOR_ERRORS.PARAM_ERROR, 'success_time must be RFC 3339, e.g. 2024-05-20T13:29:35+08:00');
-    this.pay(order, { payer, bank_type: typeof input.bank_type === 'string' ? input.bank_type : undefined, fail: input.fail === true, at });
+    this.pay(order, { payer, bank_type: typeof input.bank_type === 'string' ? input.bank_type : undefined, fail: input.fail === true, at, loseNotification: input.lose_notification === true });
     return toolingJson(200, this.state.transactionJson(order));
   }
 
@@ -181,8 +184,8 @@ export class OrdersBook implements SimulatorBook {
       expired: found.expired,
       tradeState: order.tradeState,
       page: { merchantName: sub?.name ?? order.subMchid, subMchid: order.subMchid, description: order.description, outTradeNo: order.outTradeNo, total: order.amount.total },
-      pay: () => {
-        this.pay(order, {});
+      pay: (options = {}) => {
+        this.pay(order, { loseNotification: options.loseNotification });
         return { out_trade_no: order.outTradeNo, transaction_id: order.transactionId };
       },
     };
@@ -194,7 +197,8 @@ export class OrdersBook implements SimulatorBook {
     if (!target) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_NOT_EXIST, 'unknown payment link (pr / prepay_id)');
     if (target.expired) throw new SimulatorHttpError(SIMULATOR_ERRORS.ORDER_CLOSED, 'the payment link expired: order again to get a new one');
     if (action === 'cancel') return toolingJson(200, { result: 'cancelled', out_trade_no: target.page.outTradeNo });
-    return toolingJson(200, { result: 'paid', ...target.pay() });
+    const loseNotification = input.lose_notification === true;
+    return toolingJson(200, { result: 'paid', ...target.pay({ loseNotification }), ...(loseNotification ? { notification: 'lost' } : {}) });
   }
 
   private cashierPage(q: URLSearchParams): ToolingAnswer {
@@ -215,6 +219,7 @@ export class OrdersBook implements SimulatorBook {
         token,
         ...target.page,
         tradeState: target.tradeState,
+        loseNotification: q.get(LOSE_NOTIFICATION_PARAM) === '1',
         redirectUrl: target.token.kind === 'h5' ? (q.get('redirect_url') ?? undefined) : undefined,
       });
     }
