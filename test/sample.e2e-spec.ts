@@ -6,6 +6,11 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beijingDate, parseTradeBill } from 'nestjs-wechat-partner-pay';
+import {
+  type ReconciliationReport,
+  type WechatPayLifecycleCounters,
+  WechatPayLifecycleMetrics,
+} from 'nestjs-wechat-partner-pay/lifecycle';
 import type { TradeBillView } from '../sample/src/bills/shop-bills.service';
 import { tradeBillCsv } from '../sample/src/bills/bill-csv';
 import { ConfigService } from '@nestjs/config';
@@ -269,8 +274,8 @@ describe('sample shop: payment notifications and queries', () => {
     for (const s of [a, b]) {
       const shop = s.app.get(ShopService);
       const record = shop.recordPayment.bind(shop);
-      jest.spyOn(shop, 'recordPayment').mockImplementation((tx) => {
-        const outcome = record(tx);
+      jest.spyOn(shop, 'recordPayment').mockImplementation((tx, by) => {
+        const outcome = record(tx, by);
         outcomes.push(outcome);
         return outcome;
       });
@@ -319,7 +324,8 @@ describe('sample shop: payment notifications and queries', () => {
   });
 
   it('"Check payment" queries WeChat Pay when the notification was lost', async () => {
-    const s = await startSample('express', { simulator: { notificationMode: 'once' } });
+    // The order watch would find it too, later: not within this test.
+    const s = await startSample('express', { simulator: { notificationMode: 'once' }, watchScheduleMs: [600_000] });
     try {
       const created = await buy(s, 'native');
       const shop = s.app.get(ShopService);
@@ -336,7 +342,7 @@ describe('sample shop: payment notifications and queries', () => {
         'POST',
         `/api/orders/${created.order.out_trade_no}/check`,
       );
-      expect(checked.body).toMatchObject({ trade_state: 'SUCCESS', order: { state: 'SUCCESS' } });
+      expect(checked.body).toMatchObject({ trade_state: 'SUCCESS', order: { state: 'SUCCESS', confirmed_by: 'query' } });
     } finally {
       await s.close();
     }
@@ -512,7 +518,7 @@ describe('sample shop: OrdersRepository', () => {
         repo.markCartPaid('C1', '2024-05-20T05:29:35.000Z', [
           { out_trade_no: 'S0000002', sub_mchid: '1900000109', total: 3900, transaction_id: 'T2' },
           { out_trade_no: 'S0000003', sub_mchid: '1900000110', total: amount, transaction_id: 'T3' },
-        ]);
+        ], 'notification');
       // One sub-order does not match: nothing is recorded, not even the other one.
       expect(pay(1)).toBe('conflict');
       expect(repo.subOrders('C1').map((o) => o.state)).toEqual(['NOTPAY', 'NOTPAY']);
@@ -548,6 +554,7 @@ describe('sample shop: OrdersRepository', () => {
         total: 1,
         transaction_id: '42000001',
         paid_at: new Date().toISOString(),
+        confirmed_by: 'notification' as const,
       };
       expect(two.markPaid({ ...payment, total: 2 })).toBe('conflict');
       expect(one.markPaid(payment)).toBe('recorded');
@@ -681,21 +688,215 @@ describe('sample shop: demo history of the simulator mode', () => {
         'SUCCESS',
         'SUCCESS',
         'SUCCESS',
+        // The payment planted at WeChat Pay only, for the reconciliation to find.
+        'SUCCESS',
       ]);
+      const planted = bill.body.rows.filter((r) => !views.some((v) => v.out_trade_no === r.out_trade_no));
+      expect(planted).toEqual([expect.objectContaining({ sub_mchid: '1900000110', trade_state: 'SUCCESS' })]);
       expect(bill.body.summary.refund_total.value).toBe(13900);
       const config = (await call<{ latest_bill_date: string }>(s, 'GET', '/api/config')).body;
       expect(config.latest_bill_date).toBe(yesterday);
 
-      // The notifications sent before the app listened are retried, then acknowledged as duplicates.
+      // The notifications sent before the app listened are retried, then acknowledged as duplicates; the planted
+      // payment's was lost.
       await s.sim.notifications.flush();
-      const lastAttempt = new Map(s.sim.deliveries.map((d) => [d.notificationId, d.status]));
+      const lastAttempt = new Map(s.sim.deliveries.filter((d) => !d.lost).map((d) => [d.notificationId, d.status]));
       expect(lastAttempt.size).toBe(5);
       expect([...lastAttempt.values()]).toEqual([204, 204, 204, 204, 204]);
+      expect(s.sim.deliveries.filter((d) => d.lost)).toHaveLength(1);
       const settled = (await call<OrderView[]>(s, 'GET', '/api/orders')).body;
       expect(settled.flatMap((v) => v.refunds.map((r) => r.status))).toEqual(['SUCCESS', 'SUCCESS']);
+      // Recorded by the demo's "Check payment" (a query) before its notification could arrive.
+      expect(settled.map((v) => v.confirmed_by)).toEqual(['query', 'query', 'query']);
     } finally {
       await s.close();
     }
+  });
+});
+
+describe.each<SampleAdapter>(['express', 'fastify'])(
+  'sample shop on %s: the order watch and "Reconcile yesterday"',
+  (adapter) => {
+    let s: RunningSample;
+
+    beforeAll(async () => {
+      // The demo history plants one payment of yesterday the shop never recorded. A quick watch schedule, so that a
+      // lost notification is rescued within the test (the sample's own is +3 s, +10 s, +30 s, +2 min).
+      s = await startSample(adapter, {
+        demoHistory: true,
+        watchScheduleMs: [100, 300, 1000, 3000],
+        simulator: { billReadyHour: 0, refundDelayMs: 20 },
+      });
+      await s.sim.notifications.flush();
+    });
+    afterEach(() => jest.restoreAllMocks());
+    afterAll(() => s?.close());
+
+    const metrics = (): WechatPayLifecycleCounters => s.app.get(WechatPayLifecycleMetrics).snapshot();
+
+    /** Counts the payments ShopService records (the outcome 'recorded'), whichever path called it. */
+    function countRecorded(): { recorded: string[] } {
+      const shop = s.app.get(ShopService);
+      const record = shop.recordPayment.bind(shop);
+      const seen = { recorded: [] as string[] };
+      jest.spyOn(shop, 'recordPayment').mockImplementation((tx, by) => {
+        const outcome = record(tx, by);
+        if (outcome === 'recorded') seen.recorded.push(`${tx.out_trade_no}:${by}`);
+        return outcome;
+      });
+      return seen;
+    }
+
+    it('a payment whose notification was lost is found by the watch: confirmed_by query, recorded once', async () => {
+      const seen = countRecorded();
+      const before = metrics();
+      const created = await buy(s, 'native');
+      const no = created.order.out_trade_no;
+      expect(created.pay_page_url_lost_notification).toBe(
+        s.sim.cashierUrl(created.code_url as string, { loseNotification: true }),
+      );
+      await s.sim.pay(no, { loseNotification: true });
+      const paid = await waitFor(
+        () => order(s, no),
+        (o) => o.state === 'SUCCESS',
+      );
+      expect(paid).toMatchObject({ confirmed_by: 'query', transaction_id: expect.stringMatching(/^\d+$/) });
+      const lost = s.sim.deliveries.filter((d) => d.lost);
+      expect(lost.at(-1)).toMatchObject({ status: 0, error: 'LOST', eventType: 'TRANSACTION.SUCCESS' });
+      expect(metrics().rescuedByQuery).toBe(before.rescuedByQuery + 1);
+
+      // The notification arriving late after all is a duplicate of the query: acknowledged, nothing runs again.
+      s.sim.redeliver(lost.at(-1)?.notificationId as string);
+      await s.sim.notifications.flush();
+      expect(s.sim.deliveries.at(-1)).toMatchObject({ notificationId: lost.at(-1)?.notificationId, status: 204 });
+      expect(seen.recorded).toEqual([`${no}:query`]);
+      expect(await order(s, no)).toEqual(paid);
+      expect(metrics().handledByNotification).toBe(before.handledByNotification);
+    });
+
+    it('a payment notified as usual is confirmed_by notification, and its watch ends', async () => {
+      const seen = countRecorded();
+      const before = metrics();
+      const created = await buy(s, 'native', 'tea');
+      await s.sim.pay(created.order.out_trade_no);
+      const paid = await waitFor(
+        () => order(s, created.order.out_trade_no),
+        (o) => o.state === 'SUCCESS',
+      );
+      expect(paid.confirmed_by).toBe('notification');
+      expect(seen.recorded).toEqual([`${created.order.out_trade_no}:notification`]);
+      expect(metrics()).toMatchObject({
+        handledByNotification: before.handledByNotification + 1,
+        rescuedByQuery: before.rescuedByQuery,
+        watched: before.watched + 1,
+      });
+    });
+
+    it('a cart whose one notification was lost is found by the combine query of the watch', async () => {
+      const created = await call<CreatedCart>(s, 'POST', '/api/carts', {
+        items: [
+          { productId: 'mug', subMchid: '1900000109' },
+          { productId: 'tea', subMchid: '1900000110' },
+        ],
+      });
+      const no = created.body.cart.cart_no;
+      expect(created.body.pay_page_url_lost_notification).toMatch(/&lose_notification=1$/);
+      await s.sim.payCombine(no, { loseNotification: true });
+      const paid = await waitFor(
+        () => call<CartView>(s, 'GET', `/api/carts/${no}`).then((r) => r.body),
+        (c) => c.state === 'SUCCESS',
+      );
+      expect(paid.confirmed_by).toBe('query');
+      expect(paid.sub_orders.map((o) => [o.state, o.confirmed_by])).toEqual([
+        ['SUCCESS', 'query'],
+        ['SUCCESS', 'query'],
+      ]);
+    });
+
+    it('"Reconcile yesterday" reports the planted payment the shop never recorded, and nothing else', async () => {
+      const yesterday = beijingDate(new Date(Date.now() - 86_400_000));
+      const res = await call<ReconciliationReport>(s, 'POST', '/api/reconciliation', {});
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        bill_date: yesterday,
+        noStatement: false,
+        billRows: 6,
+        localOrders: 3,
+        localRefunds: 2,
+        totalDifferences: 1,
+        truncated: false,
+      });
+      expect(res.body.differences).toEqual([
+        {
+          kind: 'paid_not_local',
+          sub_mchid: '1900000110',
+          out_trade_no: expect.stringMatching(/^S\d{14}[0-9a-f]{8}$/),
+          transaction_id: expect.stringMatching(/^\d+$/),
+          wechat: { amount: 2500, state: 'SUCCESS' },
+        },
+      ]);
+      expect(Object.entries(res.body.counts).filter(([, n]) => n > 0)).toEqual([['paid_not_local', 1]]);
+      // The same day by name; a day without trades is an empty bill, not an error.
+      const named = await call<ReconciliationReport>(s, 'POST', '/api/reconciliation', { day: yesterday });
+      expect(named.body.differences).toEqual(res.body.differences);
+      const empty = beijingDate(new Date(Date.now() - 2 * 86_400_000));
+      const none = await call<ReconciliationReport>(s, 'POST', '/api/reconciliation', { day: empty });
+      expect(none.body).toMatchObject({ bill_date: empty, noStatement: true, totalDifferences: 0 });
+    });
+
+    it('refuses a bad day with a clear 400 before asking WeChat Pay', async () => {
+      const requests = s.sim.requests.length;
+      const word = await call<{ message: string[] }>(s, 'POST', '/api/reconciliation', { day: 'yesterday' });
+      expect(word.status).toBe(400);
+      expect(word.body.message).toEqual(['day must be a Beijing calendar day, YYYY-MM-DD']);
+      const extra = await call<{ message: string[] }>(s, 'POST', '/api/reconciliation', { date: '2024-05-20' });
+      expect(extra.status).toBe(400);
+      expect(extra.body.message).toEqual(['property date should not exist']);
+      for (const day of ['2000-01-01', beijingDate(new Date()), '2026-02-30']) {
+        const res = await call<{ code: string; problems: Array<{ field: string; message: string }> }>(
+          s,
+          'POST',
+          '/api/reconciliation',
+          { day },
+        );
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ code: 'INVALID_REQUEST', problems: [{ field: 'bill_date' }] });
+      }
+      expect(s.sim.requests.length).toBe(requests);
+    });
+  },
+);
+
+describe('sample shop: the order watch closes an order unpaid at its time_expire', () => {
+  it('closes it at WeChat Pay and in the shop (onClosed)', async () => {
+    const s = await startSample('express', { watchScheduleMs: [100, 300, 1000] });
+    try {
+      const created = await buy(s, 'native');
+      const no = created.order.out_trade_no;
+      // 31 minutes later (the shop's payment window is 30): the next watch step finds it expired.
+      const real = Date.now;
+      s.sim.setClock(() => real() + 31 * 60_000);
+      const closed = await waitFor(
+        () => order(s, no),
+        (o) => o.state !== 'NOTPAY',
+      );
+      expect(closed).toMatchObject({ state: 'CLOSED', confirmed_by: null });
+      expect(s.sim.getOrder('1900000109', no)?.tradeState).toBe('CLOSED');
+      expect(s.app.get(WechatPayLifecycleMetrics).snapshot().closedAtExpiry).toBe(1);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('sample shop: SAMPLE_WATCH_SCHEDULE', () => {
+  it('takes increasing durations in ms, s or min, and refuses anything else at boot', () => {
+    const resolve = (env: Record<string, string>) => SampleSettings.resolve(new ConfigService(env), {});
+    expect(resolve({}).watchScheduleMs).toBeUndefined();
+    expect(resolve({ SAMPLE_WATCH_SCHEDULE: '3s, 10s,30s,2min' }).watchScheduleMs).toEqual([3000, 10_000, 30_000, 120_000]);
+    expect(resolve({ SAMPLE_WATCH_SCHEDULE: '500ms,1.5s' }).watchScheduleMs).toEqual([500, 1500]);
+    for (const bad of ['3', '10s,3s', '3 seconds', 's'])
+      expect(() => resolve({ SAMPLE_WATCH_SCHEDULE: bad })).toThrow(/SAMPLE_WATCH_SCHEDULE/);
   });
 });
 

@@ -24,6 +24,12 @@ export interface SampleOverrides {
   demoHistory?: boolean;
   /** The platform's commission in percent of each paid order (SAMPLE_COMMISSION_PERCENT, default 5). */
   commissionPercent?: number;
+  /**
+   * When the order watch queries an unpaid order, in ms after it was created (SAMPLE_WATCH_SCHEDULE). Default: in
+   * simulator mode +3 s, +10 s, +30 s, +2 min, so that a lost notification is rescued while you look; live, the
+   * lifecycle module's default (+1, +3, +10, +30 min).
+   */
+  watchScheduleMs?: number[];
 }
 
 /** Injection token of the overrides given to `AppModule.register()`. */
@@ -43,6 +49,8 @@ export class SampleSettings {
     readonly commissionPercent: number = 5,
     /** The platform's full merchant name (商户全称), needed once to add itself as a receiver. */
     readonly platformName: string = '示例电商平台',
+    /** The watch schedule set by SAMPLE_WATCH_SCHEDULE (or a test); undefined: the default of the mode. */
+    readonly watchScheduleMs?: number[],
   ) {}
 
   /** Hour (Beijing) from which WeChat Pay has the bill of the day before; the simulator may be told otherwise. */
@@ -74,6 +82,7 @@ export class SampleSettings {
       o.demoHistory ?? true,
       o.commissionPercent ?? parsePercent(env('SAMPLE_COMMISSION_PERCENT')),
       env('SAMPLE_PLATFORM_NAME') ?? '示例电商平台',
+      o.watchScheduleMs ?? parseSchedule(env('SAMPLE_WATCH_SCHEDULE')),
     );
   }
 }
@@ -99,4 +108,23 @@ function parsePercent(raw: string | undefined): number {
     throw new Error(`Invalid SAMPLE_COMMISSION_PERCENT "${raw}": expected a number above 0 and at most 30`);
   }
   return percent;
+}
+
+/**
+ * SAMPLE_WATCH_SCHEDULE: increasing offsets after the order was created, comma-separated, each a number with the unit
+ * ms, s or min (`3s,10s,30s,2min`). Checked at boot, so a typo never silently means "never query".
+ */
+export function parseSchedule(raw: string | undefined): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const unit: Record<string, number> = { ms: 1, s: 1000, min: 60_000 };
+  const offsets = raw.split(',').map((part) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min)\s*$/.exec(part);
+    return m ? Math.round(Number(m[1]) * unit[m[2]]) : NaN;
+  });
+  if (offsets.some((ms, i) => !Number.isFinite(ms) || (i > 0 && ms < offsets[i - 1]))) {
+    throw new Error(
+      `Invalid SAMPLE_WATCH_SCHEDULE "${raw}": expected increasing durations such as 3s,10s,30s,2min (units ms, s, min)`,
+    );
+  }
+  return offsets;
 }

@@ -62,7 +62,7 @@ export class ShopBillsService {
 }
 
 /** WeChat Pay's bill codes as the cashier should read them; anything else is left to WechatPayErrorFilter. */
-function explainBillError(err: unknown, bill_date: string): unknown {
+export function explainBillError(err: unknown, bill_date: string): unknown {
   if (!(err instanceof WechatPayApiError)) return err;
   switch (err.code) {
     case 'NO_STATEMENT_EXIST':

@@ -1,9 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { WechatPayOrdersService } from 'nestjs-wechat-partner-pay';
 import { latestBillDate } from '../bills/shop-bills.service';
 import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
 import { ShopRefundsService } from './shop-refunds.service';
-import { ShopService } from './shop.service';
+import { newOutTradeNo, ShopService } from './shop.service';
 
 /** One sale of the demo history: Beijing time of day, and the refund that followed, if any. */
 interface DemoSale {
@@ -22,6 +23,20 @@ const SALES: readonly DemoSale[] = [
 ];
 
 /**
+ * PLANTED ON PURPOSE, so that the first "Reconcile yesterday" has something to report: a payment of that day that
+ * the shop never recorded. It is ordered at WeChat Pay directly through the module (not through the shop, so there
+ * is no row of it) and paid with its notification lost, so nothing ever tells the shop. The trade bill has it, the
+ * shop's books do not: the report lists it as `paid_not_local` ("paid at WeChat Pay, not in the shop's books"), as
+ * it would an order whose local write was lost. It is the only difference: everything else of the day matches.
+ */
+const PLANTED = {
+  at: '21:17:40',
+  subMchid: '1900000110',
+  description: 'Planted: a sale the shop never recorded',
+  total: 2500,
+} as const;
+
+/**
  * Simulator mode, first start only: the shop sells and refunds a few things "yesterday" (the latest day WeChat Pay
  * has a bill for), so that the bill card shows real rows right away. Everything goes the normal way — the shop's
  * services, the WeChat Pay module, the simulator — with the simulator's clock (which the module and the shop share)
@@ -36,6 +51,7 @@ export class DemoHistory implements OnApplicationBootstrap {
     private readonly settings: SampleSettings,
     private readonly shop: ShopService,
     private readonly refunds: ShopRefundsService,
+    private readonly orders: WechatPayOrdersService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -61,8 +77,19 @@ export class DemoHistory implements OnApplicationBootstrap {
         at(sale.refundAt);
         await this.refunds.refund(order.out_trade_no, sale.refund === 'all' ? undefined : sale.refund);
       }
+      // The planted difference (see PLANTED): at WeChat Pay only, its notification lost.
+      at(PLANTED.at);
+      const planted = newOutTradeNo(sim.now());
+      await this.orders.nativePrepay({
+        sub_mchid: PLANTED.subMchid,
+        description: PLANTED.description,
+        out_trade_no: planted,
+        amount: { total: PLANTED.total },
+      });
+      await sim.pay(planted, { sub_mchid: PLANTED.subMchid, loseNotification: true });
       this.logger.log(
-        `Demo history: ${SALES.length} orders paid on ${day} (2 refunded), for the trade bill of that day`,
+        `Demo history: ${SALES.length} orders paid on ${day} (2 refunded), for the trade bill of that day, and ` +
+          `one payment planted at WeChat Pay only (${planted}), for "Reconcile yesterday" to find`,
       );
     } finally {
       sim.setClock(realClock);

@@ -2,6 +2,11 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type {
+  LocalOrderRecord,
+  LocalRefundRecord,
+  WechatPayLocalOrderSource,
+} from 'nestjs-wechat-partner-pay/lifecycle';
 
 /** How the order is paid: the four partner scenes. */
 export type OrderScene = 'native' | 'jsapi' | 'app' | 'h5';
@@ -12,6 +17,12 @@ export const ORDER_SCENES: readonly OrderScene[] = ['native', 'jsapi', 'app', 'h
  * Only the notification or a query moves an order to SUCCESS, never the browser.
  */
 export type OrderState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'FAILED';
+
+/**
+ * What told the shop that an order (or cart) was paid: WeChat Pay's notification, or a query (the order watch when
+ * the notification did not arrive, or "Check payment"). Set once, with the NOTPAY → SUCCESS change.
+ */
+export type ConfirmedBy = 'notification' | 'query';
 
 /** A row of the `orders` table. */
 export interface ShopOrder {
@@ -28,6 +39,8 @@ export interface ShopOrder {
   /** The cart (combine_out_trade_no) this order is a sub-order of; null for an order paid on its own. */
   cart_no: string | null;
   transaction_id: string | null;
+  /** null until paid. */
+  confirmed_by: ConfirmedBy | null;
   created_at: string;
   paid_at: string | null;
   updated_at: string;
@@ -69,6 +82,8 @@ export interface ShopCart {
   total: number;
   state: OrderState;
   code_url: string | null;
+  /** null until paid; the sub-orders carry the same. */
+  confirmed_by: ConfirmedBy | null;
   created_at: string;
   paid_at: string | null;
   updated_at: string;
@@ -127,6 +142,13 @@ CREATE TABLE IF NOT EXISTS carts (
   updated_at     TEXT NOT NULL
 )`;
 
+/** A Beijing day (UTC+8, no DST) as the half-open range of the table's UTC ISO timestamps, which sort as text. */
+function beijingDayRange(day: string): { from: string; to: string } {
+  const start = Date.parse(`${day}T00:00:00+08:00`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || !Number.isFinite(start)) throw new Error(`not a day: ${day}`);
+  return { from: new Date(start).toISOString(), to: new Date(start + 86_400_000).toISOString() };
+}
+
 /** Refund states whose amount is spoken for: WeChat Pay counts them against the order total. */
 const COMMITTED_REFUND_STATES = `('PROCESSING', 'SUCCESS', 'ABNORMAL')`;
 
@@ -135,7 +157,7 @@ const COMMITTED_REFUND_STATES = `('PROCESSING', 'SUCCESS', 'ABNORMAL')`;
  * decides which of several concurrent deliveries (or app instances sharing the file) wins, so duplicates and races
  * are harmless without any lock held in JavaScript.
  */
-export class OrdersRepository implements OnApplicationShutdown {
+export class OrdersRepository implements OnApplicationShutdown, WechatPayLocalOrderSource {
   private readonly db: Database.Database;
   private readonly stmt: {
     insert: Database.Statement<[NewShopOrder & { cart_no: string | null; now: string }]>;
@@ -150,6 +172,7 @@ export class OrdersRepository implements OnApplicationShutdown {
           total: number;
           transaction_id: string;
           paid_at: string;
+          confirmed_by: ConfirmedBy;
           now: string;
         },
       ]
@@ -195,6 +218,12 @@ export class OrdersRepository implements OnApplicationShutdown {
     const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(orders)').all();
     if (!columns.some((c) => c.name === 'cart_no'))
       this.db.exec('ALTER TABLE orders ADD COLUMN cart_no TEXT');
+    // ... and before the order watch: what confirmed a payment.
+    if (!columns.some((c) => c.name === 'confirmed_by'))
+      this.db.exec('ALTER TABLE orders ADD COLUMN confirmed_by TEXT');
+    const cartColumns = this.db.prepare<[], { name: string }>('PRAGMA table_info(carts)').all();
+    if (!cartColumns.some((c) => c.name === 'confirmed_by'))
+      this.db.exec('ALTER TABLE carts ADD COLUMN confirmed_by TEXT');
     this.db.exec('CREATE INDEX IF NOT EXISTS orders_by_cart ON orders (cart_no)');
     this.stmt = {
       insert: this.db.prepare(
@@ -212,7 +241,8 @@ export class OrdersRepository implements OnApplicationShutdown {
       // The amount and sub-merchant are part of the condition too: a payment that does not match the order can
       // never be recorded, even if a caller forgot to compare them first.
       paid: this.db.prepare(
-        `UPDATE orders SET state = 'SUCCESS', transaction_id = @transaction_id, paid_at = @paid_at, updated_at = @now
+        `UPDATE orders SET state = 'SUCCESS', transaction_id = @transaction_id, paid_at = @paid_at,
+           confirmed_by = @confirmed_by, updated_at = @now
          WHERE out_trade_no = @out_trade_no AND sub_mchid = @sub_mchid AND total = @total AND state = 'NOTPAY'`,
       ),
       leaveNotpay: this.db.prepare(
@@ -288,16 +318,21 @@ export class OrdersRepository implements OnApplicationShutdown {
    * NOTPAY → SUCCESS for the cart and every sub-order, at most once, all or nothing. The conditional UPDATE of the
    * cart row decides which delivery records the payment; the others change nothing (docs/notifications.md, §3).
    */
-  markCartPaid(cart_no: string, paid_at: string, subs: readonly CartSubOrderPayment[]): PaymentOutcome {
+  markCartPaid(
+    cart_no: string,
+    paid_at: string,
+    subs: readonly CartSubOrderPayment[],
+    confirmed_by: ConfirmedBy,
+  ): PaymentOutcome {
     const now = this.isoNow();
     const mismatch = new Error('sub-order mismatch');
     try {
       return this.db.transaction((): PaymentOutcome => {
         const cart = this.db
           .prepare(
-            `UPDATE carts SET state = 'SUCCESS', paid_at = ?, updated_at = ? WHERE cart_no = ? AND state = 'NOTPAY'`,
+            `UPDATE carts SET state = 'SUCCESS', paid_at = ?, confirmed_by = ?, updated_at = ? WHERE cart_no = ? AND state = 'NOTPAY'`,
           )
-          .run(paid_at, now, cart_no);
+          .run(paid_at, confirmed_by, now, cart_no);
         if (cart.changes === 0) {
           const current = this.findCart(cart_no);
           const orders = new Map(this.subOrders(cart_no).map((o) => [o.out_trade_no, o]));
@@ -307,7 +342,7 @@ export class OrdersRepository implements OnApplicationShutdown {
           return same ? 'duplicate' : 'conflict';
         }
         for (const sub of subs) {
-          const row = this.stmt.paid.run({ ...sub, paid_at, now });
+          const row = this.stmt.paid.run({ ...sub, paid_at, confirmed_by, now });
           // A sub-order that is not this cart's (or not NOTPAY any more) undoes the whole payment.
           if (row.changes !== 1 || this.find(sub.out_trade_no)?.cart_no !== cart_no) throw mismatch;
         }
@@ -346,13 +381,14 @@ export class OrdersRepository implements OnApplicationShutdown {
     this.stmt.codeUrl.run({ out_trade_no, code_url, now: this.isoNow() });
   }
 
-  /** NOTPAY → SUCCESS, at most once per order. */
+  /** NOTPAY → SUCCESS, at most once per order; `confirmed_by` says which path it was. */
   markPaid(payment: {
     out_trade_no: string;
     sub_mchid: string;
     total: number;
     transaction_id: string;
     paid_at: string;
+    confirmed_by: ConfirmedBy;
   }): PaymentOutcome {
     if (this.stmt.paid.run({ ...payment, now: this.isoNow() }).changes === 1) return 'recorded';
     const current = this.find(payment.out_trade_no);
@@ -406,6 +442,37 @@ export class OrdersRepository implements OnApplicationShutdown {
         now: this.isoNow(),
       }).changes === 1
     );
+  }
+
+  /**
+   * The reconciliation's view of one Beijing day (`YYYY-MM-DD`, `WechatPayLocalOrderSource`): orders paid that day,
+   * and unpaid ones created that day, in WeChat's vocabulary (a FAILED order never existed at WeChat Pay and is left
+   * out). A fresh iteration on every call; `iterate()` streams the rows, it does not load the table.
+   */
+  *ordersOfDay(day: string): Iterable<LocalOrderRecord> {
+    const { from, to } = beijingDayRange(day);
+    const rows = this.db
+      .prepare<[string, string, string, string], Pick<ShopOrder, 'sub_mchid' | 'out_trade_no' | 'total' | 'state'>>(
+        `SELECT sub_mchid, out_trade_no, total, state FROM orders
+         WHERE (state = 'SUCCESS' AND paid_at >= ? AND paid_at < ?)
+            OR (state IN ('NOTPAY', 'CLOSED') AND created_at >= ? AND created_at < ?)
+         ORDER BY rowid`,
+      )
+      .iterate(from, to, from, to);
+    for (const o of rows) yield { sub_mchid: o.sub_mchid, out_trade_no: o.out_trade_no, total: o.total, trade_state: o.state };
+  }
+
+  /** Refunds applied for on that Beijing day (the day of their bill row), except those WeChat Pay refused (FAILED). */
+  *refundsOfDay(day: string): Iterable<LocalRefundRecord> {
+    const { from, to } = beijingDayRange(day);
+    const rows = this.db
+      .prepare<[string, string], ShopRefund & { sub_mchid: string }>(
+        `SELECT r.*, o.sub_mchid FROM refunds r JOIN orders o ON o.out_trade_no = r.out_trade_no
+         WHERE r.status <> 'FAILED' AND r.created_at >= ? AND r.created_at < ? ORDER BY r.rowid`,
+      )
+      .iterate(from, to);
+    for (const r of rows)
+      yield { sub_mchid: r.sub_mchid, out_refund_no: r.out_refund_no, out_trade_no: r.out_trade_no, refund: r.amount, status: r.status };
   }
 
   /** The order, which must exist. */

@@ -17,13 +17,14 @@ import {
   WechatPayOrdersService,
   WechatPayValidationError,
 } from 'nestjs-wechat-partner-pay';
+import { WechatPayOrderWatchService } from 'nestjs-wechat-partner-pay/lifecycle';
 import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
 import { COMBINE_NOTIFY_PATH, notifyBaseUrl } from '../wechat-pay/wechat-pay.config';
 import { ShopCatalog } from './catalog';
 import type { CartItemDto } from './create-cart.dto';
 import { OrderEvents } from './order-events';
-import { OrdersRepository, type PaymentOutcome, type ShopCart } from './orders.repository';
+import { type ConfirmedBy, OrdersRepository, type PaymentOutcome, type ShopCart } from './orders.repository';
 import { type OrderView, ShopRefundsService } from './shop-refunds.service';
 import { isoTime, newOutTradeNo } from './shop.service';
 
@@ -42,6 +43,8 @@ export interface CreatedCart {
   qr_svg_url: string;
   /** Simulator only: its cashier page for the combine code_url, standing in for the WeChat app. */
   pay_page_url?: string;
+  /** Simulator only: the same page with "lose the notification" ticked (the watch then finds the payment). */
+  pay_page_url_lost_notification?: string;
 }
 
 /** A cart and each sub-order's trade_state as WeChat Pay's combine query reports it. */
@@ -73,6 +76,7 @@ export class ShopCartsService {
     private readonly embedded: EmbeddedSimulator,
     private readonly settings: SampleSettings,
     private readonly config: ConfigService,
+    private readonly watch: WechatPayOrderWatchService,
   ) {}
 
   /** Stores the cart first, then asks WeChat Pay for one combine Native order covering every line. */
@@ -93,6 +97,7 @@ export class ShopCartsService {
     });
     const cart_no = newCartNo(now);
     this.repo.insertCart(cart_no, lines);
+    const time_expire = new Date(now + PAYMENT_WINDOW_MS);
     try {
       const { code_url } = await this.combine.nativePrepay({
         combine_out_trade_no: cart_no,
@@ -105,16 +110,19 @@ export class ShopCartsService {
           amount: { total_amount: l.total },
         })),
         scene_info: { payer_client_ip: clientIp },
-        time_expire: new Date(now + PAYMENT_WINDOW_MS),
+        time_expire,
         // The module's notifyUrl is the single-order route, which never accepts a cart.
         notify_url: `${notifyBaseUrl(this.settings, this.embedded)}${COMBINE_NOTIFY_PATH}`,
       });
       this.repo.setCartCodeUrl(cart_no, code_url);
+      // The one place where carts are put under watch (a `watch: { auto: true }` module option would replace it).
+      await this.watch.watchCombineOrder({ combine_out_trade_no: cart_no, time_expire });
       return {
         cart: this.view(cart_no),
         code_url,
         qr_svg_url: `/api/carts/${cart_no}/qr.svg`,
         pay_page_url: this.embedded.simulator?.cashierUrl(code_url),
+        pay_page_url_lost_notification: this.embedded.simulator?.cashierUrl(code_url, { loseNotification: true }),
       };
     } catch (err) {
       // As for single orders: only a definite "no" fails the cart; after a timeout or a 5xx a query tells.
@@ -130,9 +138,10 @@ export class ShopCartsService {
 
   /**
    * Records a paid cart that WeChat Pay reported (the combine notification, or a query): every sub-order must be
-   * this cart's, of its sub-merchant and amount (防止假通知), and all of them paid. Safe to repeat, concurrently too.
+   * this cart's, of its sub-merchant and amount (防止假通知), and all of them paid. Safe to repeat, concurrently too:
+   * only the first call changes the rows (and sets `confirmed_by`).
    */
-  recordPayment(tx: CombineTransactionResource | CombineTransaction): PaymentOutcome {
+  recordPayment(tx: CombineTransactionResource | CombineTransaction, confirmedBy: ConfirmedBy): PaymentOutcome {
     const cart = this.repo.findCart(tx.combine_out_trade_no);
     // Unknown cart: fail, so that WeChat Pay retries (and someone notices) rather than dropping a payment.
     if (!cart) throw new NotFoundException('no such cart');
@@ -147,7 +156,8 @@ export class ShopCartsService {
       })),
     });
     const paid = tx.sub_orders.map((s) => {
-      if (s.trade_state !== 'SUCCESS' || !s.transaction_id)
+      // A sub-order refunded already (a query after a refund) was paid: the cart was.
+      if ((s.trade_state !== 'SUCCESS' && s.trade_state !== 'REFUND') || !s.transaction_id)
         throw new BadRequestException('not a successful payment of every sub-order');
       return {
         out_trade_no: s.out_trade_no,
@@ -161,6 +171,7 @@ export class ShopCartsService {
       cart.cart_no,
       isoTime(paid[0]?.success_time, this.embedded.now()),
       paid,
+      confirmedBy,
     );
     if (outcome === 'recorded') this.publish(cart.cart_no);
     if (outcome === 'conflict') {
@@ -180,11 +191,7 @@ export class ShopCartsService {
     const tx = await this.combine.query({ combine_out_trade_no: cart_no });
     if (cart.state === 'NOTPAY') {
       if (tx.sub_orders.every((s) => s.trade_state === 'SUCCESS' || s.trade_state === 'REFUND'))
-        this.recordPayment({
-          ...tx,
-          // A sub-order refunded already was paid: the cart was.
-          sub_orders: tx.sub_orders.map((s) => ({ ...s, trade_state: 'SUCCESS' })),
-        });
+        this.recordPayment(tx, 'query');
       else if (tx.sub_orders.every((s) => s.trade_state === 'CLOSED')) this.leaveNotpay(cart_no, 'CLOSED');
     }
     return {
@@ -219,6 +226,11 @@ export class ShopCartsService {
     }
     this.leaveNotpay(cart_no, 'CLOSED');
     return this.view(cart_no);
+  }
+
+  /** The order watch closed a cart still unpaid at its time_expire. */
+  markExpired(cart_no: string): void {
+    this.leaveNotpay(cart_no, 'CLOSED');
   }
 
   /** The cart's one QR code as SVG, rendered by the module from the combine code_url. */

@@ -17,6 +17,7 @@ import { WechatPayErrorFilter } from '../web/wechat-pay-error.filter';
 import { latestBillDate } from '../bills/shop-bills.service';
 import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
+import { LIVE_WATCH_SCHEDULE_MS, watchSchedule } from '../wechat-pay/lifecycle.config';
 import { ShopCatalog } from './catalog';
 import { CreateOrderDto } from './create-order.dto';
 import { OrderEvents } from './order-events';
@@ -56,6 +57,8 @@ export class ShopController {
     latest_bill_date: string;
     /** Percent of each paid order the platform takes by profit sharing. */
     commission_percent: number;
+    /** When the order watch queries an order whose notification has not arrived, in ms after it was created. */
+    watch_schedule_ms: readonly number[];
     products: ShopCatalog['products'];
     sub_merchants: ShopCatalog['subMerchants'];
   } {
@@ -65,6 +68,7 @@ export class ShopController {
       simulator_url: this.embedded.simulator?.baseUrl,
       latest_bill_date: latestBillDate(this.embedded.now(), this.settings.billReadyHour),
       commission_percent: this.settings.commissionPercent,
+      watch_schedule_ms: watchSchedule(this.settings, this.embedded) ?? LIVE_WATCH_SCHEDULE_MS,
       products: this.catalog.products,
       sub_merchants: this.catalog.subMerchants,
     };

@@ -16,12 +16,13 @@ import {
   WechatPayOrdersService,
   WechatPayValidationError,
 } from 'nestjs-wechat-partner-pay';
+import { WechatPayOrderWatchService } from 'nestjs-wechat-partner-pay/lifecycle';
 import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
 import { ShopCatalog } from './catalog';
 import type { CreateOrderDto } from './create-order.dto';
 import { OrderEvents } from './order-events';
-import { OrdersRepository, type PaymentOutcome, type ShopOrder } from './orders.repository';
+import { type ConfirmedBy, OrdersRepository, type PaymentOutcome, type ShopOrder } from './orders.repository';
 
 /** How long a payer may take: well inside the 2 h a prepay_id / code_url lives. */
 const PAYMENT_WINDOW_MS = 30 * 60_000;
@@ -40,6 +41,11 @@ export interface CreatedOrder {
   h5?: { h5_url: string; redirect_url: string; url: string; expires_at: string };
   /** Simulator only: its cashier page for this order, standing in for the WeChat app. */
   pay_page_url?: string;
+  /**
+   * Simulator only: the same page with "lose the notification" ticked, to see the order watch find the payment by
+   * query (the notification never arrives).
+   */
+  pay_page_url_lost_notification?: string;
 }
 
 /** An order and WeChat Pay's trade_state from a query. */
@@ -60,11 +66,13 @@ export class ShopService {
     private readonly catalog: ShopCatalog,
     private readonly embedded: EmbeddedSimulator,
     private readonly settings: SampleSettings,
+    private readonly watch: WechatPayOrderWatchService,
   ) {}
 
   /**
    * Stores the order first, then asks WeChat Pay for it: the local order (and its amount) exists before any
-   * notification about it can arrive.
+   * notification about it can arrive. Then the order is watched: queried on a schedule until paid or expired, in
+   * case its notification never arrives.
    */
   async create(input: CreateOrderDto, clientIp: string): Promise<CreatedOrder> {
     const product = this.catalog.product(input.productId);
@@ -78,8 +86,12 @@ export class ShopService {
       total: product.price,
       scene: input.scene,
     });
+    const time_expire = new Date(this.embedded.now() + PAYMENT_WINDOW_MS);
     try {
-      const created = await this.prepay(order, input, clientIp);
+      const created = await this.prepay(order, input, clientIp, time_expire);
+      // The one place where single orders are put under watch (every scene). A `watch: { auto: true }` option of
+      // the module would make this call unnecessary.
+      await this.watch.watchOrder({ sub_mchid: order.sub_mchid, out_trade_no: order.out_trade_no, time_expire });
       return { ...created, order: this.repo.get(order.out_trade_no) };
     } catch (err) {
       // Only a definite "no" fails the order. After a timeout or a 5xx the order may exist at WeChat Pay: it stays
@@ -98,6 +110,7 @@ export class ShopService {
     order: ShopOrder,
     input: CreateOrderDto,
     clientIp: string,
+    time_expire: Date,
   ): Promise<Omit<CreatedOrder, 'order'>> {
     const sim = this.embedded.simulator;
     const base = {
@@ -105,7 +118,7 @@ export class ShopService {
       description: order.description,
       out_trade_no: order.out_trade_no,
       amount: { total: order.total },
-      time_expire: new Date(this.embedded.now() + PAYMENT_WINDOW_MS),
+      time_expire,
       // The money stays frozen for the platform's commission (分账), taken after settlement.
       settle_info: { profit_sharing: true },
     };
@@ -118,6 +131,7 @@ export class ShopService {
           code_url,
           qr_svg_url: `/api/orders/${order.out_trade_no}/qr.svg`,
           pay_page_url: sim?.cashierUrl(code_url),
+          pay_page_url_lost_notification: sim?.cashierUrl(code_url, { loseNotification: true }),
         };
       }
       case 'jsapi': {
@@ -150,10 +164,11 @@ export class ShopService {
   }
 
   /**
-   * Records a payment that WeChat Pay reported (notification or query), after comparing it with the stored order
-   * (防止假通知: the amount must be the order's). Safe to call any number of times, concurrently too.
+   * Records a payment that WeChat Pay reported (notification or query: `confirmedBy`), after comparing it with the
+   * stored order (防止假通知: the amount must be the order's). Safe to call any number of times, concurrently too:
+   * only the first call changes the row (and sets `confirmed_by`).
    */
-  recordPayment(tx: PartnerTransaction): PaymentOutcome {
+  recordPayment(tx: PartnerTransaction, confirmedBy: ConfirmedBy): PaymentOutcome {
     const order = this.repo.find(tx.out_trade_no);
     // Unknown order: fail, so that WeChat Pay retries (and someone notices) rather than dropping a payment.
     if (!order) throw new NotFoundException('no such order');
@@ -162,7 +177,8 @@ export class ShopService {
       sub_mchid: order.sub_mchid,
       total: order.total,
     });
-    if (tx.trade_state !== 'SUCCESS' || !tx.transaction_id)
+    // REFUND: a query after a refund (the order was paid, then refunded).
+    if ((tx.trade_state !== 'SUCCESS' && tx.trade_state !== 'REFUND') || !tx.transaction_id)
       throw new BadRequestException('not a successful payment');
     const outcome = this.repo.markPaid({
       out_trade_no: order.out_trade_no,
@@ -170,6 +186,7 @@ export class ShopService {
       total: tx.amount.total,
       transaction_id: tx.transaction_id,
       paid_at: isoTime(tx.success_time, this.embedded.now()),
+      confirmed_by: confirmedBy,
     });
     if (outcome === 'recorded') this.events.publish(this.repo.get(order.out_trade_no));
     if (outcome === 'conflict') {
@@ -192,7 +209,7 @@ export class ShopService {
     if (order.cart_no)
       throw new ConflictException(`the order is part of cart ${order.cart_no}: check the cart`);
     const tx = await this.orders.queryByOutTradeNo(out_trade_no, order.sub_mchid);
-    if (tx.trade_state === 'SUCCESS') this.recordPayment(tx);
+    if (tx.trade_state === 'SUCCESS') this.recordPayment(tx, 'query');
     else if (tx.trade_state === 'CLOSED') this.leaveNotpay(out_trade_no, 'CLOSED');
     return { order: this.repo.get(out_trade_no), trade_state: tx.trade_state };
   }
@@ -217,6 +234,11 @@ export class ShopService {
     }
     this.leaveNotpay(out_trade_no, 'CLOSED');
     return this.repo.get(out_trade_no);
+  }
+
+  /** The order watch closed an order still unpaid at its time_expire (WeChat Pay no longer accepts it). */
+  markExpired(out_trade_no: string): void {
+    this.leaveNotpay(out_trade_no, 'CLOSED');
   }
 
   /** The Native QR code as SVG, rendered by the module from the stored code_url. */
