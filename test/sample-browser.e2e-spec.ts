@@ -302,6 +302,78 @@ if (!available && !required) {
     90_000,
   );
 
+  it.each([
+    ['phone', 390, 844],
+    ['desktop', 1280, 900],
+  ])(
+    'fits a %s screen (%i px): a payment whose notification is lost shows "confirmed by query"; "Reconcile yesterday" shows the report',
+    async (name, width, height) => {
+      const ctx = await browser.newContext({ viewport: { width, height } });
+      try {
+        const p = await ctx.newPage();
+        p.on('pageerror', (e) => pageErrors.push(e.message));
+        await p.goto(`${sample.url}/`);
+        await p.locator('#mode', { hasText: 'Simulator mode' }).waitFor();
+        await p.selectOption('#product', 'mug');
+        await p.selectOption('#sub-mchid', '1900000109');
+        await p.click('#buy-native');
+        await p.locator('#order-state', { hasText: 'NOTPAY' }).waitFor();
+        const no = (await p.textContent('#order-no')) ?? '';
+        // The sample's own watch schedule in simulator mode.
+        expect(await p.textContent('#watch-note')).toContain('queried at +3 s, +10 s, +30 s, +2 min');
+        expect(await p.getAttribute('#pay-link-lost', 'href')).toBe(
+          sample.sim.cashierUrl((await p.textContent('#code-url')) ?? '', { loseNotification: true }),
+        );
+
+        // "Pay, but lose the notification": the simulator's page opens with its box ticked.
+        const [payPage] = await Promise.all([ctx.waitForEvent('page'), p.click('#pay-link-lost')]);
+        await payPage.waitForLoadState();
+        expect(await payPage.isChecked('#sim-lose-notification')).toBe(true);
+        await payPage.click('#sim-pay');
+        await payPage.locator('#sim-result', { hasText: 'notification lost' }).waitFor();
+        await expectNoHorizontalOverflow(payPage, `${name}, simulator cashier losing the notification`);
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await payPage.screenshot({ path: join(ARTIFACTS, `sample-simulator-cashier-lost-${width}.png`) });
+        await payPage.close();
+
+        // No notification comes; the order watch's query at +3 s finds the payment.
+        await p.locator('#order-state', { hasText: 'SUCCESS' }).waitFor({ timeout: 20_000 });
+        await p.locator('#confirmed-by', { hasText: 'Confirmed by query.' }).waitFor();
+        expect(await p.getAttribute('#confirmed-by', 'class')).toBe('confirmed query');
+        expect(await p.textContent('#confirmed-by')).toContain('notification did not arrive');
+        expect(await p.isHidden('#watch-note')).toBe(true);
+        const lost = sample.sim.deliveries.filter((d) => d.lost);
+        expect(lost.length).toBeGreaterThanOrEqual(2); // the planted payment's, and this one's
+        await expectNoHorizontalOverflow(p, `${name}, confirmed by query`);
+        await p.locator('#order').screenshot({ path: join(ARTIFACTS, `sample-${width}-confirmed-by-query.png`) });
+        expect(await p.textContent('#order-no')).toBe(no);
+
+        // An ordinary payment says so too.
+        await p.click('#buy-native');
+        await p.locator('#order-state', { hasText: 'NOTPAY' }).waitFor();
+        await sample.sim.pay((await p.textContent('#order-no')) ?? '');
+        await p.locator('#confirmed-by', { hasText: 'Confirmed by notification.' }).waitFor();
+
+        // The reconciliation of yesterday: the demo history's planted payment, and everything else matched.
+        await p.click('#reconcile');
+        await p.locator('#reconcile-rows tr').first().waitFor();
+        expect(await p.locator('#reconcile-rows tr').count()).toBe(1);
+        expect(await p.textContent('#reconcile-rows tr')).toContain("Paid at WeChat Pay, not in the shop's books");
+        expect(await p.textContent('#reconcile-rows tr')).toContain('¥25.00 SUCCESS');
+        const yesterday = beijingDate(new Date(Date.now() - 86_400_000));
+        expect(await p.textContent('#reconcile-message')).toBe(
+          `1 difference(s) on ${yesterday}; everything else matched.`,
+        );
+        expect(await p.textContent('#reconcile-summary')).toContain('Differences1');
+        await expectNoHorizontalOverflow(p, `${name}, reconciliation report`);
+        await p.locator('#reconciliation').screenshot({ path: join(ARTIFACTS, `sample-${width}-reconcile.png`) });
+      } finally {
+        await ctx.close();
+      }
+    },
+    90_000,
+  );
+
   it('ecommerce refund: PROCESSING until WeChat Pay says more; "Query refunds" settles one whose notification was lost', async () => {
     const outTradeNo = await buyMugByQr();
     await sample.sim.pay(outTradeNo);

@@ -15,6 +15,7 @@
   var cartPollTimer = null;
   var wechatSubStates = {}; // out_trade_no → trade_state from the last combine query
   var commissionPercent = 0;
+  var watchScheduleMs = []; // when the order watch queries an order whose notification has not arrived
   var offered = { native: false, params: false, h5: false }; // the pay controls of the order's scene
 
   // ---- helpers ------------------------------------------------------------------------------------------------
@@ -96,6 +97,33 @@
     return tr;
   }
 
+  /** 3000 → "+3 s", 120000 → "+2 min". */
+  function offset(ms) {
+    return ms >= 60000 && ms % 60000 === 0 ? '+' + ms / 60000 + ' min' : '+' + Math.round(ms / 100) / 10 + ' s';
+  }
+
+  /** What told the shop that it was paid: WeChat Pay's notification, or a query because the notification did not come. */
+  function renderConfirmed(el, row, what) {
+    var by = row.state === 'SUCCESS' ? row.confirmed_by : null;
+    show(el, !!by);
+    if (!by) return;
+    el.className = 'confirmed ' + by;
+    el.textContent = '';
+    var strong = document.createElement('strong');
+    strong.textContent = by === 'query' ? 'Confirmed by query.' : 'Confirmed by notification.';
+    el.appendChild(strong);
+    el.appendChild(document.createTextNode(by === 'query'
+      ? ' WeChat Pay\'s notification did not arrive: the order watch (or "Check payment") queried WeChat Pay, which said ' + what + ' paid.'
+      : ' WeChat Pay\'s payment notification arrived; the order watch stopped querying.'));
+  }
+
+  /** While unpaid: when the watch will ask WeChat Pay, should the notification not come. */
+  function renderWatchNote(el, row) {
+    show(el, row.state === 'NOTPAY' && watchScheduleMs.length > 0);
+    el.textContent = 'Watched: if no notification arrives, WeChat Pay is queried at ' + watchScheduleMs.map(offset).join(', ') +
+      ' after ordering, and the order is closed when its payment window ends.';
+  }
+
   // ---- configuration ------------------------------------------------------------------------------------------
 
   function loadConfig() {
@@ -106,6 +134,7 @@
         : 'Live mode: payments go to the real WeChat Pay.') + product;
       $('mode').className = 'mode ' + cfg.mode;
       commissionPercent = cfg.commission_percent || 0;
+      watchScheduleMs = cfg.watch_schedule_ms || [];
       if (cfg.latest_bill_date) $('bill-date').value = cfg.latest_bill_date;
       cfg.products.forEach(function (p) {
         productsById[p.id] = p;
@@ -165,6 +194,8 @@
       $('pay-link-note').textContent = linked
         ? 'Scan with WeChat, or click the code to open the simulator\'s payment page for it.'
         : 'Scan with WeChat to pay.';
+      // Simulator mode only: pay on its page with "lose the notification" ticked, to see the watch find the payment.
+      show($('pay-link-lost'), setLink($('pay-link-lost'), created.pay_page_url_lost_notification));
     }
     if (created.pay_params) {
       $('params-note').textContent = o.scene === 'jsapi'
@@ -227,6 +258,8 @@
     $('order-state').textContent = o.state;
     $('order-state').className = 'state ' + o.state.toLowerCase();
     show($('paid-banner'), o.state === 'SUCCESS');
+    renderConfirmed($('confirmed-by'), o, 'the order was');
+    renderWatchNote($('watch-note'), o);
     $('check-order').disabled = o.state !== 'NOTPAY' || !!o.cart_no;
     $('close-order').disabled = o.state !== 'NOTPAY' || !!o.cart_no;
   }
@@ -461,6 +494,7 @@
         $('cart-pay-link-note').textContent = linked
           ? 'One code for the whole cart: scan with WeChat, or click it to open the simulator\'s payment page.'
           : 'One code for the whole cart: scan with WeChat to pay.';
+        show($('cart-pay-link-lost'), setLink($('cart-pay-link-lost'), created.pay_page_url_lost_notification));
         renderCart(created.cart);
         watchCart(created.cart.cart_no);
       })
@@ -484,6 +518,8 @@
     $('cart-state').className = 'state ' + c.state.toLowerCase();
     show($('cart-native'), c.state === 'NOTPAY' || c.state === 'CLOSED');
     show($('cart-paid-banner'), c.state === 'SUCCESS');
+    renderConfirmed($('cart-confirmed-by'), c, 'every sub-order was');
+    renderWatchNote($('cart-watch-note'), c);
     show($('cart-closed-note'), c.state === 'CLOSED');
     $('close-cart').disabled = c.state !== 'NOTPAY';
     $('check-cart').disabled = c.state === 'FAILED';
@@ -652,6 +688,60 @@
       });
   }
 
+  // ---- reconciliation -----------------------------------------------------------------------------------------
+
+  var DIFFERENCE_TEXT = {
+    paid_not_local: 'Paid at WeChat Pay, not in the shop\'s books',
+    local_not_at_wechat: 'Paid in the shop\'s books, not in WeChat Pay\'s bill',
+    amount_mismatch: 'Both have the payment, with different amounts',
+    state_mismatch: 'Paid at WeChat Pay, unpaid in the shop\'s books',
+    refund_not_local: 'Refund at WeChat Pay, not in the shop\'s books',
+    refund_local_not_at_wechat: 'Refund in the shop\'s books, not in WeChat Pay\'s bill',
+    refund_amount_mismatch: 'Both have the refund, with different amounts',
+    refund_state_mismatch: 'Both have the refund, in different states',
+  };
+
+  function side(s) { return s ? yuan(s.amount) + ' ' + s.state : '—'; }
+
+  /** Runs the reconciliation of the latest billed day (yesterday) and shows its report. */
+  function reconcile() {
+    $('reconcile').disabled = true;
+    $('reconcile-message').textContent = 'Downloading the bill and comparing it with the shop\'s books…';
+    $('reconcile-message').className = '';
+    show($('reconcile-summary'), false);
+    show($('reconcile-table'), false);
+    api('POST', '/api/reconciliation', {})
+      .then(function (report) {
+        var summary = $('reconcile-summary');
+        summary.textContent = '';
+        [['Day (Beijing)', report.bill_date], ['Bill rows read', report.noStatement ? '0 (no bill: no trades that day)' : report.billRows], ['Shop orders of the day', report.localOrders], ['Shop refunds of the day', report.localRefunds], ['Differences', report.totalDifferences]]
+          .forEach(function (pair) {
+            var dt = document.createElement('dt'); dt.textContent = pair[0];
+            var dd = document.createElement('dd'); dd.textContent = String(pair[1]);
+            summary.appendChild(dt); summary.appendChild(dd);
+          });
+        show(summary, true);
+        var rows = $('reconcile-rows');
+        rows.textContent = '';
+        report.differences.forEach(function (d) {
+          var tr = cellRow([(DIFFERENCE_TEXT[d.kind] || d.kind) + ' (' + d.kind + ')', d.out_refund_no || d.out_trade_no || d.transaction_id || '', d.sub_mchid, side(d.wechat), side(d.local)], [3, 4], $('reconcile-table'));
+          tr.className = 'difference ' + d.kind;
+          rows.appendChild(tr);
+        });
+        show($('reconcile-table'), report.differences.length > 0);
+        $('reconcile-message').textContent = report.totalDifferences === 0
+          ? 'Everything matched: the bill and the shop\'s books agree on every payment and refund of ' + report.bill_date + '.'
+          : report.totalDifferences + ' difference(s) on ' + report.bill_date + (report.truncated ? ' (first ' + report.differences.length + ' shown)' : '') + '; everything else matched.';
+        $('reconcile-message').className = report.totalDifferences === 0 ? 'info' : 'error';
+      })
+      .catch(function (err) {
+        var normal = err.code === 'STATEMENT_CREATING';
+        $('reconcile-message').textContent = normal ? err.message.replace(/^[A-Z_]+: /, '') : err.message;
+        $('reconcile-message').className = normal ? 'info' : 'error';
+      })
+      .then(function () { $('reconcile').disabled = false; });
+  }
+
   /** Yesterday in Beijing (UTC+8, no DST): the most recent day WeChat Pay has a bill for. */
   function beijingYesterday() {
     return new Date(Date.now() + 8 * 3600000 - 86400000).toISOString().slice(0, 10);
@@ -675,6 +765,7 @@
     $('check-cart').addEventListener('click', function () { cartAction('check'); });
     $('close-cart').addEventListener('click', function () { cartAction('close'); });
     $('load-bill').addEventListener('click', loadBill);
+    $('reconcile').addEventListener('click', reconcile);
     $('bill-date').value = beijingYesterday();
     $('bill-date').addEventListener('change', hideBillDownload);
     $('bill-sub-mchid').addEventListener('change', hideBillDownload);

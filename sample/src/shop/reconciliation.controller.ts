@@ -1,5 +1,8 @@
 import { Body, Controller, HttpCode, Post, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
-import { type ReconciliationReport, WechatPayReconciliationService } from 'nestjs-wechat-partner-pay/lifecycle';
+import {
+  type ReconciliationReport,
+  WechatPayReconciliationService,
+} from 'nestjs-wechat-partner-pay/lifecycle';
 import { explainBillError, latestBillDate } from '../bills/shop-bills.service';
 import { SampleSettings } from '../settings';
 import { WechatPayErrorFilter } from '../web/wechat-pay-error.filter';

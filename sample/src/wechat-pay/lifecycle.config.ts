@@ -29,6 +29,9 @@ export function lifecycleOptionsFactory(
 }
 
 /** The schedule of the watch: SAMPLE_WATCH_SCHEDULE, else the short one in simulator mode, else the module's default. */
-export function watchSchedule(settings: SampleSettings, embedded: EmbeddedSimulator): readonly number[] | undefined {
+export function watchSchedule(
+  settings: SampleSettings,
+  embedded: EmbeddedSimulator,
+): readonly number[] | undefined {
   return settings.watchScheduleMs ?? (embedded.simulator ? SIMULATOR_WATCH_SCHEDULE_MS : undefined);
 }
