@@ -720,11 +720,11 @@ describe.each<SampleAdapter>(['express', 'fastify'])(
     let s: RunningSample;
 
     beforeAll(async () => {
-      // The demo history plants one payment of yesterday the shop never recorded. A quick watch schedule, so that a
-      // lost notification is rescued within the test (the sample's own is +3 s, +10 s, +30 s, +2 min).
+      // The demo history plants one payment of yesterday the shop never recorded. A quicker watch schedule than the
+      // sample's +3 s, +10 s, +30 s, +2 min, with a first query late enough for a notification to come first.
       s = await startSample(adapter, {
         demoHistory: true,
-        watchScheduleMs: [100, 300, 1000, 3000],
+        watchScheduleMs: [1500, 3000, 6000, 20_000],
         simulator: { billReadyHour: 0, refundDelayMs: 20 },
       });
       await s.sim.notifications.flush();
@@ -839,6 +839,9 @@ describe.each<SampleAdapter>(['express', 'fastify'])(
       // The same day by name; a day without trades is an empty bill, not an error.
       const named = await call<ReconciliationReport>(s, 'POST', '/api/reconciliation', { day: yesterday });
       expect(named.body.differences).toEqual(res.body.differences);
+      const bare = await fetch(`${s.url}/api/reconciliation`, { method: 'POST' });
+      expect(bare.status).toBe(200);
+      expect(((await bare.json()) as ReconciliationReport).differences).toEqual(res.body.differences);
       const empty = beijingDate(new Date(Date.now() - 2 * 86_400_000));
       const none = await call<ReconciliationReport>(s, 'POST', '/api/reconciliation', { day: empty });
       expect(none.body).toMatchObject({ bill_date: empty, noStatement: true, totalDifferences: 0 });
