@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { WechatPayOrdersService } from 'nestjs-wechat-partner-pay';
 import { latestBillDate } from '../bills/shop-bills.service';
 import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
+import { NOTIFY_PATH, notifyBaseUrl } from '../wechat-pay/wechat-pay.config';
 import { ShopRefundsService } from './shop-refunds.service';
 import { newOutTradeNo, ShopService } from './shop.service';
 
@@ -24,8 +24,9 @@ const SALES: readonly DemoSale[] = [
 
 /**
  * PLANTED ON PURPOSE, so that the first "Reconcile yesterday" has something to report: a payment of that day that
- * the shop never recorded. It is ordered at WeChat Pay directly through the module (not through the shop, so there
- * is no row of it) and paid with its notification lost, so nothing ever tells the shop. The trade bill has it, the
+ * the shop never recorded. It is ordered at WeChat Pay by "another system" of the platform: one signed request
+ * straight to the simulator (neither the shop nor its WeChat Pay module sees it, so there is no row of it and nothing
+ * watches it), then paid with its notification lost, so nothing ever tells the shop. The trade bill has it, the
  * shop's books do not: the report lists it as `paid_not_local` ("paid at WeChat Pay, not in the shop's books"), as
  * it would an order whose local write was lost. It is the only difference: everything else of the day matches.
  */
@@ -51,7 +52,6 @@ export class DemoHistory implements OnApplicationBootstrap {
     private readonly settings: SampleSettings,
     private readonly shop: ShopService,
     private readonly refunds: ShopRefundsService,
-    private readonly orders: WechatPayOrdersService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -80,12 +80,26 @@ export class DemoHistory implements OnApplicationBootstrap {
       // The planted difference (see PLANTED): at WeChat Pay only, its notification lost.
       at(PLANTED.at);
       const planted = newOutTradeNo(sim.now());
-      await this.orders.nativePrepay({
+      const path = '/v3/pay/partner/transactions/native';
+      const body = JSON.stringify({
+        sp_appid: sim.credentials.spAppid,
+        sp_mchid: sim.credentials.spMchid,
         sub_mchid: PLANTED.subMchid,
         description: PLANTED.description,
         out_trade_no: planted,
+        notify_url: `${notifyBaseUrl(this.settings, this.embedded)}${NOTIFY_PATH}`,
         amount: { total: PLANTED.total },
       });
+      const res = await fetch(`${sim.baseUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          Authorization: sim.authorization('POST', path, body),
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+        },
+        body,
+      });
+      if (!res.ok) throw new Error(`the simulator refused the planted order: HTTP ${res.status} ${await res.text()}`);
       await sim.pay(planted, { sub_mchid: PLANTED.subMchid, loseNotification: true });
       this.logger.log(
         `Demo history: ${SALES.length} orders paid on ${day} (2 refunded), for the trade bill of that day, and ` +
