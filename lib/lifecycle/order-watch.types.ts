@@ -12,7 +12,9 @@ export type WechatPayPaidOrder =
 
 /**
  * Your handler of paid orders, registered once with `onPaid()` and run exactly once per payment (same dedupe key
- * and store as the notification route). Check the amount against your order here (§3.2.6).
+ * and store as the notification route). Check the amount against your order here (§3.2.6). A query that runs
+ * after a refund of the order finds `trade_state: 'REFUND'` (paid, then refunded, in part or in full): treat it
+ * as paid. A handler that throws on it is retried for ever.
  */
 export type WechatPayPaidHandler = (paid: WechatPayPaidOrder, lease: WechatPayNotificationLease) => unknown;
 

@@ -38,8 +38,10 @@ export class WechatPayReconciliationService {
   }
 
   /**
-   * Reconciles one Beijing day (default yesterday): `NO_STATEMENT_EXIST` is an empty bill (every paid local order is
-   * then `local_not_at_wechat`); `STATEMENT_CREATING` (before ~10:00) and other errors reject.
+   * Reconciles one Beijing day (default yesterday, by the module's clock): `NO_STATEMENT_EXIST` is an empty bill
+   * (every paid local order is then `local_not_at_wechat`); `STATEMENT_CREATING` and other errors reject. Yesterday's
+   * bill is ready from about 10:00 Beijing time: a run before that gets `STATEMENT_CREATING` (the daily job retries
+   * it; a button in your back office should pass the day before yesterday until then).
    */
   async reconcile(day?: string | Date, options: ReconcileDayOptions = {}): Promise<ReconciliationReport> {
     const source = options.source ?? this.options.source;

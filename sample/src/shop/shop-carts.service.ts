@@ -17,7 +17,6 @@ import {
   WechatPayOrdersService,
   WechatPayValidationError,
 } from 'nestjs-wechat-partner-pay';
-import { WechatPayOrderWatchService } from 'nestjs-wechat-partner-pay/lifecycle';
 import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
 import { COMBINE_NOTIFY_PATH, notifyBaseUrl } from '../wechat-pay/wechat-pay.config';
@@ -76,7 +75,6 @@ export class ShopCartsService {
     private readonly embedded: EmbeddedSimulator,
     private readonly settings: SampleSettings,
     private readonly config: ConfigService,
-    private readonly watch: WechatPayOrderWatchService,
   ) {}
 
   /** Stores the cart first, then asks WeChat Pay for one combine Native order covering every line. */
@@ -115,8 +113,6 @@ export class ShopCartsService {
         notify_url: `${notifyBaseUrl(this.settings, this.embedded)}${COMBINE_NOTIFY_PATH}`,
       });
       this.repo.setCartCodeUrl(cart_no, code_url);
-      // The one place where carts are put under watch (a `watch: { auto: true }` module option would replace it).
-      await this.watch.watchCombineOrder({ combine_out_trade_no: cart_no, time_expire });
       return {
         cart: this.view(cart_no),
         code_url,

@@ -16,7 +16,6 @@ import {
   WechatPayOrdersService,
   WechatPayValidationError,
 } from 'nestjs-wechat-partner-pay';
-import { WechatPayOrderWatchService } from 'nestjs-wechat-partner-pay/lifecycle';
 import { SampleSettings } from '../settings';
 import { EmbeddedSimulator } from '../wechat-pay/embedded-simulator';
 import { ShopCatalog } from './catalog';
@@ -66,13 +65,12 @@ export class ShopService {
     private readonly catalog: ShopCatalog,
     private readonly embedded: EmbeddedSimulator,
     private readonly settings: SampleSettings,
-    private readonly watch: WechatPayOrderWatchService,
   ) {}
 
   /**
    * Stores the order first, then asks WeChat Pay for it: the local order (and its amount) exists before any
-   * notification about it can arrive. Then the order is watched: queried on a schedule until paid or expired, in
-   * case its notification never arrives.
+   * notification about it can arrive. The prepay call also puts the order under watch (the lifecycle module's
+   * `watch.auto`): it is queried on a schedule until paid or expired, in case its notification never arrives.
    */
   async create(input: CreateOrderDto, clientIp: string): Promise<CreatedOrder> {
     const product = this.catalog.product(input.productId);
@@ -89,9 +87,6 @@ export class ShopService {
     const time_expire = new Date(this.embedded.now() + PAYMENT_WINDOW_MS);
     try {
       const created = await this.prepay(order, input, clientIp, time_expire);
-      // The one place where single orders are put under watch (every scene). A `watch: { auto: true }` option of
-      // the module would make this call unnecessary.
-      await this.watch.watchOrder({ sub_mchid: order.sub_mchid, out_trade_no: order.out_trade_no, time_expire });
       return { ...created, order: this.repo.get(order.out_trade_no) };
     } catch (err) {
       // Only a definite "no" fails the order. After a timeout or a 5xx the order may exist at WeChat Pay: it stays

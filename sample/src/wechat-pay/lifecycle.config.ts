@@ -24,7 +24,8 @@ export function lifecycleOptionsFactory(
     scheduler: { type: 'in-process' },
     // The shop's clock: in simulator mode the simulator's, which the WeChat Pay module and time_expire use too.
     clock: () => embedded.now(),
-    ...(scheduleMs ? { watch: { scheduleMs: [...scheduleMs] } } : {}),
+    // Every order and cart the shop creates through the WeChat Pay services is watched, inside the prepay call.
+    watch: { auto: true, ...(scheduleMs ? { scheduleMs: [...scheduleMs] } : {}) },
   };
 }
 
