@@ -107,6 +107,11 @@ const RECONCILE_SCHEDULER_ID = 'wechatpay-daily-reconciliation';
 // A job that keeps failing is retried for ever: the backoff cap bounds the rate, and losing a payment is worse.
 const ATTEMPTS = Number.MAX_SAFE_INTEGER;
 const MAX_STALLED = 1_000_000;
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const MARKER = 'marker';
+const MARKER_ID = 'wechatpay-lifecycle-marker';
+// Years ahead, yet small enough for BullMQ's delayed score (timestamp * 4096) to stay an exact double.
+const MARKER_DELAY_MS = 5 * 365 * 86_400_000;
 
 /** The lifecycle jobs on BullMQ: survive restarts, shared by every instance on the same Redis and prefix. */
 export class BullMqLifecycleScheduler implements LifecycleScheduler {
@@ -138,6 +143,7 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
       name,
       async (job: Job, token?: string) => {
         if (job.name === RECONCILE) return processors.reconcile();
+        if (job.name === MARKER) return; // promoted by hand: the next check adds it again
         if (job.name !== WATCH)
           throw new UnrecoverableError(`job ${job.name} is not a lifecycle job: queue ${name} belongs to WechatPayLifecycleModule, put your jobs on another queue`);
         const outcome = await processors.watch(job.data as OrderWatchJobData);
@@ -159,10 +165,13 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
     this.worker.on('failed', (job, err) => {
       this.logger.warn(`lifecycle job ${job?.id ?? '?'} failed (${err.name}), retry ${job?.attemptsMade ?? '?'}`);
     });
-    this.worker.on('error', (err) => this.logger.error(`lifecycle worker: ${err.message.slice(0, 200)}`));
+    // Connection errors come once per reconnect attempt while Redis is down: said once per outage (checkRedis says
+    // when it answers again); other errors each time.
+    this.worker.on('error', (err) => this.onError('worker', err));
+    if (this.ownsQueue) this.queue.on('error', (err) => this.onError('queue', err));
     await this.worker.waitUntilReady();
-    await this.queue.waitUntilReady();
-    this.health = setInterval(() => void this.checkRedis(Queue, name, connection, prefix), this.options.stalledIntervalMs ?? 30_000);
+    await this.addMarker();
+    this.health = setInterval(() => void this.checkRedis(), this.options.stalledIntervalMs ?? 30_000);
     this.health.unref();
   }
 
@@ -200,8 +209,8 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
 
   async pendingWatches(): Promise<number> {
     const q = this.requireQueue();
-    const counts = await q.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
-    return Object.values(counts).reduce((a, b) => a + b, 0);
+    const [counts, marker] = await Promise.all([q.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children'), q.getJobState(MARKER_ID)]);
+    return Object.values(counts).reduce((a, b) => a + b, 0) - (marker === 'delayed' ? 1 : 0);
   }
 
   async stop(force = false): Promise<void> {
@@ -212,41 +221,47 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
 
   /**
    * Every `stalledIntervalMs`: says once when the queue's Redis stops answering and when it answers again, and
-   * finds a Redis that came back empty (restarted without persistence, flushed): BullMQ writes the queue's
-   * `meta.version` when a queue starts, so its absence means the data is gone. The watches that were stored there
-   * are lost (this library cannot know your open orders), so it warns, writes the queue's meta again and registers
-   * the daily job scheduler again.
+   * finds a Redis that came back empty (restarted without persistence, flushed): the marker job (delayed by years,
+   * never run) is gone with the watches then. The watches cannot be rebuilt (this library does not know your open
+   * orders), so it warns, and adds the marker and the daily job scheduler again.
    */
-  private async checkRedis(QueueClass: typeof Queue, name: string, connection: ConnectionOptions, prefix?: string): Promise<void> {
+  private async checkRedis(): Promise<void> {
     const queue = this.queue;
     if (this.checking || !queue) return;
     this.checking = true;
     try {
-      const meta = await queue.getMeta();
-      if (this.unreachable) this.logger.log(`the lifecycle queue's Redis answers again (queue ${name})`);
+      const state = await queue.getJobState(MARKER_ID);
+      if (this.unreachable) this.logger.log(`the lifecycle queue's Redis answers again (queue ${queue.name})`);
       this.unreachable = false;
-      if (meta.version) return;
+      if (state !== 'unknown') return;
       this.logger.warn(
-        `the lifecycle queue's Redis came back without its data (queue ${name}: restarted without persistence, or flushed): ` +
-          'the order watches stored there are lost and will not run; watch your open orders again (watchOrder is idempotent), ' +
-          'the daily reconciliation is registered again. Run the queue\'s Redis with AOF (appendonly yes) or another persistence.',
+        `the lifecycle queue's Redis came back without its data (queue ${queue.name}: restarted without persistence, or flushed): ` +
+          'the order watches stored there are lost and will not run; watch your open orders again (watchOrder is idempotent); ' +
+          "the daily reconciliation is registered again. Run the queue's Redis with AOF (appendonly yes) or another persistence.",
       );
-      // A queue writes its meta once it is ready; wait until it is written before closing it.
-      const writer = new QueueClass(name, { connection, prefix });
-      try {
-        await writer.waitUntilReady();
-        for (let i = 0; i < 50 && !(await queue.getMeta()).version; i++) await new Promise((r) => setTimeout(r, 20));
-      } finally {
-        await writer.close();
-      }
+      await this.addMarker();
       if (this.daily) await this.scheduleDaily(this.daily.hour, this.daily.minute);
     } catch (e) {
       if (!this.unreachable)
-        this.logger.warn(`the lifecycle queue's Redis does not answer (queue ${name}: ${e instanceof Error ? e.message.slice(0, 200) : typeof e}); jobs wait until it is back`);
+        this.logger.warn(`the lifecycle queue's Redis does not answer (queue ${queue.name}: ${e instanceof Error ? e.message.slice(0, 200) : typeof e}); the jobs wait until it is back`);
       this.unreachable = true;
     } finally {
       this.checking = false;
     }
+  }
+
+  private onError(source: 'worker' | 'queue', err: Error): void {
+    const code = (err as Error & { code?: unknown }).code;
+    const connection = typeof code === 'string' ? CONNECTION_ERRORS.has(code) : /Connection is closed|connect ETIMEDOUT/.test(err.message);
+    if (!connection) return void this.logger.error(`lifecycle ${source}: ${err.message.slice(0, 200)}`);
+    if (this.unreachable) return;
+    this.unreachable = true;
+    this.logger.warn(`the lifecycle queue's Redis does not answer (${err.message.slice(0, 200)}); the jobs wait until it is back`);
+  }
+
+  /** The marker job: its absence tells a Redis that lost its data (adding it again when present is a no-op). */
+  private async addMarker(): Promise<void> {
+    await this.requireQueue().add(MARKER, { purpose: 'tells the lifecycle scheduler that this Redis kept its data; never runs' }, { jobId: MARKER_ID, delay: MARKER_DELAY_MS, removeOnComplete: true });
   }
 
   private requireQueue(): Queue {
