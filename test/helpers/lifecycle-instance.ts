@@ -34,6 +34,8 @@ export interface LifecycleInstanceConfig {
   scheduler?: 'bullmq' | 'in-process';
   /** Schedule the daily reconciliation at this Beijing time (with an empty local source). */
   reconcileAt?: string;
+  /** The lifecycle module's clock runs this many ms ahead of the real one (the module's `clock` option). */
+  clockOffsetMs?: number;
   /** Port of the Redis at 127.0.0.1 for the queue, the dedupe store and the records. Default 6379. */
   redisPort?: number;
 }
@@ -76,6 +78,7 @@ export async function startLifecycleInstance(c: LifecycleInstanceConfig): Promis
       c.scheduler === 'in-process'
         ? { type: 'in-process' }
         : { type: 'bullmq', connection: { host: '127.0.0.1', port: c.redisPort ?? 6379 }, prefix: `${c.prefix}bull`, concurrency: c.concurrency ?? 20, lockDurationMs: 2000, stalledIntervalMs: 500 },
+    ...(c.clockOffsetMs !== undefined ? { clock: () => Date.now() + (c.clockOffsetMs ?? 0) } : {}),
     watch: { scheduleMs: c.scheduleMs, expiryGraceMs: c.expiryGraceMs },
     retry: { initialMs: 50, maxMs: 400 },
     ...(c.reconcileAt ? { reconciliation: { at: c.reconcileAt, source: { ordersOfDay: () => [] } } } : {}),
