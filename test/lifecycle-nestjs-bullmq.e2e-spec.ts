@@ -191,6 +191,40 @@ describeRedis('lifecycle on a @nestjs/bullmq queue', () => {
     }
   });
 
+  it('works on a queue whose connection is an ioredis client (shared, maxRetriesPerRequest: null), and leaves it open', async () => {
+    const sim = await WechatPaySimulator.start({ notificationMode: 'once' });
+    const prefix = newPrefix();
+    const client = new Redis({ ...CONNECTION, maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE, { connection: client, prefix });
+    try {
+      const ref = await Test.createTestingModule({
+        imports: [
+          WechatPartnerPayModule.forRoot({ isGlobal: true, ...sim.moduleOptions(OFF) }),
+          WechatPayLifecycleModule.forRoot({ scheduler: { type: 'bullmq', queue, stalledIntervalMs: 500 }, watch: { scheduleMs: [30, 100] }, retry: { initialMs: 50, maxMs: 400 } }),
+        ],
+      }).compile();
+      const handled: string[] = [];
+      const watch = ref.get(WechatPayOrderWatchService);
+      watch.onPaid((p) => void handled.push(p.type === 'order' ? p.transaction.out_trade_no : ''));
+      await ref.init();
+      try {
+        const no = `NB${randomUUID().replace(/-/g, '').slice(0, 10)}SH`;
+        await ref.get(WechatPayOrdersService).nativePrepay({ sub_mchid: SUB, description: '共享', out_trade_no: no, amount: { total: 1 } });
+        await watch.watchOrder({ sub_mchid: SUB, out_trade_no: no });
+        await sim.pay(no, { sub_mchid: SUB });
+        await until('the watch to end', async () => (await watch.pendingWatches()) === 0);
+        expect(handled).toEqual([no]);
+      } finally {
+        await ref.close();
+      }
+      expect(await client.ping()).toBe('PONG'); // the app's client is still its own
+    } finally {
+      await queue.close();
+      client.disconnect();
+      await sim.close();
+    }
+  });
+
   it('a job on the queue that is not a lifecycle job fails without retries, with a message that says why', async () => {
     const sim = await WechatPaySimulator.start({ notificationMode: 'once' });
     const prefix = newPrefix();
