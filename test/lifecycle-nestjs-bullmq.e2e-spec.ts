@@ -141,6 +141,12 @@ describeRedis('lifecycle on a @nestjs/bullmq queue', () => {
       expect(await admin.exists(`${prefix}:${QUEUE}:${watchId(parked)}`)).toBe(1);
       await shop.remove(watchId(parked)); // the app may manage our jobs with its own tools
       expect(await watch.pendingWatches()).toBe(0);
+      // The marker job that tells a Redis that lost its data: promoted by hand, it goes back to sleep.
+      const marker = await shop.getJob('wechatpay-lifecycle-marker');
+      expect(await marker?.getState()).toBe('delayed');
+      await marker?.promote();
+      await until('the marker to be delayed again', async () => (await shop.getJobState('wechatpay-lifecycle-marker')) === 'delayed');
+      expect(await watch.pendingWatches()).toBe(0);
 
       // A batch with notifications off: found by query, once each; the unpaid ones closed at expiry.
       const paid: string[] = [];

@@ -143,7 +143,11 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
       name,
       async (job: Job, token?: string) => {
         if (job.name === RECONCILE) return processors.reconcile();
-        if (job.name === MARKER) return; // promoted by hand: the next check adds it again
+        if (job.name === MARKER) {
+          // Promoted by hand: back to sleep, so that it keeps telling that the data is there.
+          await job.moveToDelayed(Date.now() + MARKER_DELAY_MS, token);
+          throw new DelayedError();
+        }
         if (job.name !== WATCH)
           throw new UnrecoverableError(`job ${job.name} is not a lifecycle job: queue ${name} belongs to WechatPayLifecycleModule, put your jobs on another queue`);
         const outcome = await processors.watch(job.data as OrderWatchJobData);
