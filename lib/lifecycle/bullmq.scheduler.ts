@@ -24,13 +24,23 @@ import {
  */
 export type LifecycleRedisConnection = { [option: string]: unknown };
 
-/** Options of the BullMQ scheduler. */
-export interface BullMqSchedulerOptions {
-  connection: LifecycleRedisConnection;
-  /** Key prefix of the queue (BullMQ `prefix`). Default `wechatpay`. */
-  prefix?: string;
-  /** Queue name. Default `wechatpay-lifecycle`. */
-  queueName?: string;
+/**
+ * The part of a BullMQ `Queue` the scheduler uses, as a structural type (so that the declarations need no bullmq):
+ * pass a real `Queue`, e.g. the one `@nestjs/bullmq` registers (`getQueueToken(name)`). Its worker is created
+ * with the queue's `name`, `opts.connection` and `opts.prefix`.
+ */
+export interface LifecycleBullQueue {
+  readonly name: string;
+  readonly opts: { readonly connection?: unknown; readonly prefix?: string };
+  add(...args: never[]): Promise<unknown>;
+  remove(...args: never[]): Promise<unknown>;
+  upsertJobScheduler(...args: never[]): Promise<unknown>;
+  getJobCounts(...args: never[]): Promise<unknown>;
+  waitUntilReady(): Promise<unknown>;
+}
+
+/** Options of the BullMQ scheduler that do not depend on who owns the queue. */
+export interface BullMqWorkerOptions {
   /** Steps one instance runs at once. Default 20. */
   concurrency?: number;
   /** How long a running step's lock holds without renewal (BullMQ `lockDuration`). Default 30 s. */
@@ -39,37 +49,107 @@ export interface BullMqSchedulerOptions {
   stalledIntervalMs?: number;
 }
 
+/**
+ * Options of the BullMQ scheduler: either a `connection` (the scheduler creates its queue, and closes it), or a
+ * `queue` you own (e.g. registered with `@nestjs/bullmq`; the scheduler uses it and never closes it).
+ */
+export type BullMqSchedulerOptions = BullMqWorkerOptions &
+  (
+    | {
+        connection: LifecycleRedisConnection;
+        /** Key prefix of the queue (BullMQ `prefix`). Default `wechatpay`. */
+        prefix?: string;
+        /** Queue name. Default `wechatpay-lifecycle`. */
+        queueName?: string;
+        queue?: never;
+      }
+    | {
+        /** A BullMQ `Queue` dedicated to the lifecycle jobs; its name, connection and prefix are used. */
+        queue: LifecycleBullQueue;
+        connection?: never;
+        prefix?: never;
+        queueName?: never;
+      }
+  );
+
+/** What is wrong with BullMQ scheduler options (empty when they are fine); checked at boot. */
+export function bullMqSchedulerProblems(options: BullMqSchedulerOptions): string[] {
+  const s = options as unknown as { [k: string]: unknown };
+  const hasConnection = s.connection !== undefined;
+  const hasQueue = s.queue !== undefined;
+  if (hasConnection && hasQueue)
+    return [
+      "lifecycle scheduler takes either connection (it creates its own queue) or queue (a BullMQ Queue you own, e.g. from @nestjs/bullmq), not both: remove one of them",
+    ];
+  if (!hasConnection && !hasQueue)
+    return [
+      "lifecycle scheduler { type: 'bullmq' } needs connection (ioredis options { host, port } or an ioredis client) or queue (a BullMQ Queue, e.g. inject getQueueToken(name) of @nestjs/bullmq)",
+    ];
+  if (hasConnection) {
+    if (typeof s.connection !== 'object' || s.connection === null)
+      return ['lifecycle scheduler.connection must be ioredis options ({ host, port }) or an ioredis client'];
+    return [];
+  }
+  const q = s.queue as Partial<LifecycleBullQueue> | null;
+  const problems: string[] = [];
+  if (typeof q !== 'object' || q === null || typeof q.name !== 'string' || typeof q.add !== 'function' || typeof q.upsertJobScheduler !== 'function')
+    problems.push('lifecycle scheduler.queue must be a BullMQ Queue (v5.16+), e.g. the one @nestjs/bullmq registers: inject getQueueToken(name)');
+  else if (typeof q.opts?.connection !== 'object' || q.opts.connection === null)
+    problems.push(`lifecycle scheduler.queue ${q.name} has no opts.connection: give the queue a connection (BullModule.forRoot({ connection }))`);
+  for (const k of ['prefix', 'queueName'] as const)
+    if (s[k] !== undefined) problems.push(`lifecycle scheduler.${k} cannot be set with queue: the queue's own ${k === 'prefix' ? 'opts.prefix' : 'name'} is used`);
+  return problems;
+}
+
 const WATCH = 'watch';
 const RECONCILE = 'reconcile';
 const RECONCILE_SCHEDULER_ID = 'wechatpay-daily-reconciliation';
 // A job that keeps failing is retried for ever: the backoff cap bounds the rate, and losing a payment is worse.
 const ATTEMPTS = Number.MAX_SAFE_INTEGER;
 const MAX_STALLED = 1_000_000;
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const MARKER = 'marker';
+const MARKER_ID = 'wechatpay-lifecycle-marker';
+// Years ahead, yet small enough for BullMQ's delayed score (timestamp * 4096) to stay an exact double.
+const MARKER_DELAY_MS = 5 * 365 * 86_400_000;
 
 /** The lifecycle jobs on BullMQ: survive restarts, shared by every instance on the same Redis and prefix. */
 export class BullMqLifecycleScheduler implements LifecycleScheduler {
   private readonly logger = new Logger('WechatPayLifecycle');
   private queue?: Queue;
   private worker?: Worker;
-  private readonly name: string;
-  private readonly prefix: string;
+  /** False for a queue given in the options: its owner closes it, not this scheduler. */
+  private readonly ownsQueue: boolean;
+  private daily?: { hour: number; minute: number };
+  private health?: NodeJS.Timeout;
+  private checking = false;
+  private unreachable = false;
 
   constructor(
     private readonly options: BullMqSchedulerOptions,
     private readonly retry: LifecycleRetryPolicy,
   ) {
-    this.name = options.queueName ?? 'wechatpay-lifecycle';
-    this.prefix = options.prefix ?? 'wechatpay';
+    this.ownsQueue = options.queue === undefined;
   }
 
   async start(processors: LifecycleProcessors): Promise<void> {
-    const { Queue, Worker, DelayedError } = await import('bullmq');
-    const connection = this.options.connection as unknown as ConnectionOptions;
-    this.queue = new Queue(this.name, { connection, prefix: this.prefix });
+    const { Queue, Worker, DelayedError, UnrecoverableError } = await import('bullmq');
+    const own = this.options.queue as unknown as Queue | undefined;
+    const name = own ? own.name : (this.options.queueName ?? 'wechatpay-lifecycle');
+    const connection = (own ? own.opts.connection : this.options.connection) as ConnectionOptions;
+    const prefix = own ? own.opts.prefix : (this.options.prefix ?? 'wechatpay');
+    this.queue = own ?? new Queue(name, { connection, prefix });
     this.worker = new Worker(
-      this.name,
+      name,
       async (job: Job, token?: string) => {
         if (job.name === RECONCILE) return processors.reconcile();
+        if (job.name === MARKER) {
+          // Promoted by hand: back to sleep, so that it keeps telling that the data is there.
+          await job.moveToDelayed(Date.now() + MARKER_DELAY_MS, token);
+          throw new DelayedError();
+        }
+        if (job.name !== WATCH)
+          throw new UnrecoverableError(`job ${job.name} is not a lifecycle job: queue ${name} belongs to WechatPayLifecycleModule, put your jobs on another queue`);
         const outcome = await processors.watch(job.data as OrderWatchJobData);
         if (outcome.done) return;
         await job.updateData(outcome.data);
@@ -78,7 +158,7 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
       },
       {
         connection,
-        prefix: this.prefix,
+        prefix,
         concurrency: this.options.concurrency ?? 20,
         lockDuration: this.options.lockDurationMs ?? 30_000,
         stalledInterval: this.options.stalledIntervalMs ?? 30_000,
@@ -89,8 +169,14 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
     this.worker.on('failed', (job, err) => {
       this.logger.warn(`lifecycle job ${job?.id ?? '?'} failed (${err.name}), retry ${job?.attemptsMade ?? '?'}`);
     });
-    this.worker.on('error', (err) => this.logger.error(`lifecycle worker: ${err.message.slice(0, 200)}`));
+    // Connection errors come once per reconnect attempt while Redis is down: said once per outage (checkRedis says
+    // when it answers again); other errors each time.
+    this.worker.on('error', (err) => this.onError('worker', err));
+    if (this.ownsQueue) this.queue.on('error', (err) => this.onError('queue', err));
     await this.worker.waitUntilReady();
+    await this.addMarker();
+    this.health = setInterval(() => void this.checkRedis(), this.options.stalledIntervalMs ?? 30_000);
+    this.health.unref();
   }
 
   async addWatch(id: string, data: OrderWatchJobData, delayMs: number): Promise<void> {
@@ -113,6 +199,7 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
   }
 
   async scheduleDaily(hour: number, minute: number): Promise<void> {
+    this.daily = { hour, minute };
     await this.requireQueue().upsertJobScheduler(
       RECONCILE_SCHEDULER_ID,
       { pattern: `${minute} ${hour} * * *`, tz: 'Asia/Shanghai' },
@@ -120,15 +207,65 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
     );
   }
 
+  async nextDailyRun(): Promise<number | undefined> {
+    return (await this.requireQueue().getJobScheduler(RECONCILE_SCHEDULER_ID))?.next ?? undefined;
+  }
+
   async pendingWatches(): Promise<number> {
     const q = this.requireQueue();
-    const counts = await q.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
-    return Object.values(counts).reduce((a, b) => a + b, 0);
+    const [counts, marker] = await Promise.all([q.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children'), q.getJobState(MARKER_ID)]);
+    return Object.values(counts).reduce((a, b) => a + b, 0) - (marker === 'delayed' ? 1 : 0);
   }
 
   async stop(force = false): Promise<void> {
+    clearInterval(this.health);
     await this.worker?.close(force);
-    await this.queue?.close();
+    if (this.ownsQueue) await this.queue?.close();
+  }
+
+  /**
+   * Every `stalledIntervalMs`: says once when the queue's Redis stops answering and when it answers again, and
+   * finds a Redis that came back empty (restarted without persistence, flushed): the marker job (delayed by years,
+   * never run) is gone with the watches then. The watches cannot be rebuilt (this library does not know your open
+   * orders), so it warns, and adds the marker and the daily job scheduler again.
+   */
+  private async checkRedis(): Promise<void> {
+    const queue = this.queue;
+    if (this.checking || !queue) return;
+    this.checking = true;
+    try {
+      const state = await queue.getJobState(MARKER_ID);
+      if (this.unreachable) this.logger.log(`the lifecycle queue's Redis answers again (queue ${queue.name})`);
+      this.unreachable = false;
+      if (state !== 'unknown') return;
+      this.logger.warn(
+        `the lifecycle queue's Redis came back without its data (queue ${queue.name}: restarted without persistence, or flushed): ` +
+          'the order watches stored there are lost and will not run; watch your open orders again (watchOrder is idempotent); ' +
+          "the daily reconciliation is registered again. Run the queue's Redis with AOF (appendonly yes) or another persistence.",
+      );
+      await this.addMarker();
+      if (this.daily) await this.scheduleDaily(this.daily.hour, this.daily.minute);
+    } catch (e) {
+      if (!this.unreachable)
+        this.logger.warn(`the lifecycle queue's Redis does not answer (queue ${queue.name}: ${e instanceof Error ? e.message.slice(0, 200) : typeof e}); the jobs wait until it is back`);
+      this.unreachable = true;
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private onError(source: 'worker' | 'queue', err: Error): void {
+    const code = (err as Error & { code?: unknown }).code;
+    const connection = typeof code === 'string' ? CONNECTION_ERRORS.has(code) : /Connection is closed|connect ETIMEDOUT/.test(err.message);
+    if (!connection) return void this.logger.error(`lifecycle ${source}: ${err.message.slice(0, 200)}`);
+    if (this.unreachable) return;
+    this.unreachable = true;
+    this.logger.warn(`the lifecycle queue's Redis does not answer (${err.message.slice(0, 200)}); the jobs wait until it is back`);
+  }
+
+  /** The marker job: its absence tells a Redis that lost its data (adding it again when present is a no-op). */
+  private async addMarker(): Promise<void> {
+    await this.requireQueue().add(MARKER, { purpose: 'tells the lifecycle scheduler that this Redis kept its data; never runs' }, { jobId: MARKER_ID, delay: MARKER_DELAY_MS, removeOnComplete: true });
   }
 
   private requireQueue(): Queue {

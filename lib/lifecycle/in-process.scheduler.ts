@@ -26,6 +26,7 @@ export class InProcessLifecycleScheduler implements LifecycleScheduler {
   private readonly running = new Set<Promise<void>>();
   private processors?: LifecycleProcessors;
   private dailyTimer?: NodeJS.Timeout;
+  private nextDaily?: number;
   private stopped = false;
 
   constructor(
@@ -53,16 +54,27 @@ export class InProcessLifecycleScheduler implements LifecycleScheduler {
     this.watches.delete(id);
   }
 
+  /**
+   * The daily run at the Beijing time by the module's `clock` (timers wait real time, so a clock that jumps after
+   * the timer is armed is seen at the next run only). The next run counts from the later of now and the run just
+   * made, so that a timer firing a little early cannot run the same day twice.
+   */
   async scheduleDaily(hour: number, minute: number): Promise<void> {
     clearTimeout(this.dailyTimer);
-    const arm = (): void => {
-      const wait = nextBeijingTime(this.now(), hour, minute) - this.now();
+    const arm = (after: number): void => {
+      if (this.stopped) return;
+      const at = nextBeijingTime(Math.max(this.now(), after), hour, minute);
+      this.nextDaily = at;
       this.dailyTimer = setTimeout(() => {
-        void this.track(this.runDaily(0)).finally(arm);
-      }, wait);
+        void this.track(this.runDaily(0)).finally(() => arm(at));
+      }, Math.max(0, at - this.now()));
       this.dailyTimer.unref();
     };
-    arm();
+    arm(-Infinity);
+  }
+
+  async nextDailyRun(): Promise<number | undefined> {
+    return this.nextDaily;
   }
 
   async pendingWatches(): Promise<number> {
@@ -72,6 +84,7 @@ export class InProcessLifecycleScheduler implements LifecycleScheduler {
   async stop(force = false): Promise<void> {
     this.stopped = true;
     clearTimeout(this.dailyTimer);
+    this.nextDaily = undefined;
     for (const e of this.watches.values()) clearTimeout(e.timer);
     if (!force) await Promise.allSettled([...this.running]);
   }

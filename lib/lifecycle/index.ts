@@ -2,7 +2,7 @@
 export { WechatPayLifecycleModule } from './wechat-pay-lifecycle.module';
 export type { WechatPayLifecycleAsyncOptions, WechatPayLifecycleForRootOptions } from './wechat-pay-lifecycle.module-definition';
 export type { WechatPayLifecycleModuleOptions, LifecycleSchedulerOptions } from './lifecycle.options';
-export type { BullMqSchedulerOptions, LifecycleRedisConnection } from './bullmq.scheduler';
+export type { BullMqSchedulerOptions, BullMqWorkerOptions, LifecycleBullQueue, LifecycleRedisConnection } from './bullmq.scheduler';
 export { BullMqLifecycleScheduler } from './bullmq.scheduler';
 export { InProcessLifecycleScheduler } from './in-process.scheduler';
 export type { LifecycleScheduler, LifecycleProcessors, LifecycleRetryPolicy, OrderWatchJobData, WatchStepOutcome } from './lifecycle-scheduler';

@@ -48,6 +48,8 @@ export interface LifecycleScheduler {
   cancelWatch(id: string): Promise<void>;
   /** Runs `reconcile` every day at this Beijing time (one run per day over all instances with BullMQ). */
   scheduleDaily(hour: number, minute: number): Promise<void>;
+  /** When the daily reconciliation runs next (ms since the epoch), or undefined when none is scheduled. */
+  nextDailyRun(): Promise<number | undefined>;
   /** Watches not finished yet (waiting, delayed or running), over all instances that share the scheduler. */
   pendingWatches(): Promise<number>;
   /** Stops taking jobs; `force` drops running steps at once (their jobs are retried by another instance). */

@@ -1,6 +1,6 @@
 import { closestKey } from '../core/config/option-keys';
 import { WechatPayLifecycleConfigError } from './lifecycle.errors';
-import type { BullMqSchedulerOptions } from './bullmq.scheduler';
+import { type BullMqSchedulerOptions, bullMqSchedulerProblems } from './bullmq.scheduler';
 import { parseTimeOfDay } from './lifecycle-time';
 import type { WechatPayLocalOrderSource } from './reconciliation/local-order-source';
 
@@ -108,9 +108,8 @@ export function resolveLifecycleOptions(o: WechatPayLifecycleModuleOptions): Res
   if (o) unknownKeys(o, problems);
   const s = o?.scheduler;
   if (!s || (s.type !== 'bullmq' && s.type !== 'in-process'))
-    problems.push("lifecycle scheduler must be { type: 'bullmq', connection, prefix? } or { type: 'in-process' }");
-  else if (s.type === 'bullmq' && (typeof s.connection !== 'object' || s.connection === null))
-    problems.push('lifecycle scheduler.connection must be ioredis options ({ host, port }) or an ioredis client');
+    problems.push("lifecycle scheduler must be { type: 'bullmq', connection, prefix? }, { type: 'bullmq', queue } or { type: 'in-process' }");
+  else if (s.type === 'bullmq') problems.push(...bullMqSchedulerProblems(s));
   const w = o?.watch ?? {};
   const scheduleMs = w.scheduleMs ?? [1 * MINUTE, 3 * MINUTE, 10 * MINUTE, 30 * MINUTE];
   if (!Array.isArray(scheduleMs) || !scheduleMs.every(nonNegative) || scheduleMs.some((v, i) => i > 0 && v < scheduleMs[i - 1]))

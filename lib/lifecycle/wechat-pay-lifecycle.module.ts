@@ -34,7 +34,7 @@ class LifecycleRunner implements OnApplicationBootstrap, OnApplicationShutdown {
 
 function createScheduler(o: ResolvedLifecycleOptions): LifecycleScheduler {
   const s = o.scheduler;
-  return s.type === 'bullmq' ? new BullMqLifecycleScheduler(s, o.retry) : new InProcessLifecycleScheduler(o.retry);
+  return s.type === 'bullmq' ? new BullMqLifecycleScheduler(s, o.retry) : new InProcessLifecycleScheduler(o.retry, o.clock);
 }
 
 /**

@@ -34,6 +34,10 @@ export interface LifecycleInstanceConfig {
   scheduler?: 'bullmq' | 'in-process';
   /** Schedule the daily reconciliation at this Beijing time (with an empty local source). */
   reconcileAt?: string;
+  /** The lifecycle module's clock runs this many ms ahead of the real one (the module's `clock` option). */
+  clockOffsetMs?: number;
+  /** Port of the Redis at 127.0.0.1 for the queue, the dedupe store and the records. Default 6379. */
+  redisPort?: number;
 }
 
 export interface LifecycleInstance {
@@ -54,7 +58,7 @@ export const records = (prefix: string) => ({
 });
 
 export async function startLifecycleInstance(c: LifecycleInstanceConfig): Promise<LifecycleInstance> {
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 });
+  const redis = new Redis({ host: '127.0.0.1', port: c.redisPort ?? 6379, maxRetriesPerRequest: 1 });
   const rec = records(c.prefix);
 
   @Controller()
@@ -73,7 +77,8 @@ export async function startLifecycleInstance(c: LifecycleInstanceConfig): Promis
     scheduler:
       c.scheduler === 'in-process'
         ? { type: 'in-process' }
-        : { type: 'bullmq', connection: { host: '127.0.0.1', port: 6379 }, prefix: `${c.prefix}bull`, concurrency: c.concurrency ?? 20, lockDurationMs: 2000, stalledIntervalMs: 500 },
+        : { type: 'bullmq', connection: { host: '127.0.0.1', port: c.redisPort ?? 6379 }, prefix: `${c.prefix}bull`, concurrency: c.concurrency ?? 20, lockDurationMs: 2000, stalledIntervalMs: 500 },
+    ...(c.clockOffsetMs !== undefined ? { clock: () => Date.now() + (c.clockOffsetMs ?? 0) } : {}),
     watch: { scheduleMs: c.scheduleMs, expiryGraceMs: c.expiryGraceMs },
     retry: { initialMs: 50, maxMs: 400 },
     ...(c.reconcileAt ? { reconciliation: { at: c.reconcileAt, source: { ordersOfDay: () => [] } } } : {}),
@@ -99,8 +104,9 @@ export async function startLifecycleInstance(c: LifecycleInstanceConfig): Promis
     const no = paid.type === 'order' ? paid.transaction.out_trade_no : paid.transaction.combine_out_trade_no;
     await redis.rpush(rec.calls, `${no}|${paid.source}|${c.name}`);
     if (c.handlerDelayMs) await sleep(c.handlerDelayMs);
-    // The business effect with its own state check (as §3.2.6 asks), counted apart from the calls.
-    if ((await redis.set(rec.effect(no), c.name, 'NX')) === 'OK') await redis.rpush(rec.effects, no);
+    // The business effect with its own state check (as §3.2.6 asks), counted apart from the calls; one script, so
+    // that a Redis killed in between cannot keep the check and lose the record.
+    await redis.eval(`if redis.call('SET', KEYS[1], ARGV[1], 'NX') then redis.call('RPUSH', KEYS[2], ARGV[2]) end`, 2, rec.effect(no), rec.effects, c.name, no);
   });
   w.onClosed(async (e) => {
     await redis.rpush(rec.closed, `${e.out_trade_no}|${e.trade_state}|${c.name}`);

@@ -89,6 +89,8 @@ try {
       'class-validator': '^0.14.0',
       'class-transformer': '^0.5.1',
       ioredis: '^5.4.0',
+      bullmq: '^6.0.0',
+      '@nestjs/bullmq': '^12.0.0',
       'nestjs-wechat-partner-pay': `file:./${tarball}`,
     },
     devDependencies: { typescript: '5.9', '@types/node': '^20.19.0', '@types/express': '^5.0.0', '@types/supertest': '^6.0.0', supertest: '^7.0.0', jest: '^29.7.0', '@types/jest': '^29.5.0' },
