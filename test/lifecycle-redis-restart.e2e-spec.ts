@@ -6,10 +6,8 @@
  * gone: the instances do not crash, warn once that the data is lost, register the daily job again, and run the
  * watches made after. Two app instances in this process, the simulator with its notifications off.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -18,62 +16,14 @@ import { Redis } from 'ioredis';
 import { WechatPayOrdersService } from 'nestjs-wechat-partner-pay';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 import { type LifecycleInstance, type LifecycleInstanceConfig, records, startLifecycleInstance } from './helpers/lifecycle-instance';
+import { freePort, HAVE_REDIS_SERVER, OwnRedis } from './helpers/own-redis';
 
-const HAVE_REDIS_SERVER = spawnSync('redis-server', ['--version']).status === 0;
 const describeWithRedisServer = HAVE_REDIS_SERVER || process.env.CI === 'true' ? describe : describe.skip;
 jest.setTimeout(120_000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const SUB = '1900000109';
 const QUEUE = 'wechatpay-lifecycle';
 const DAILY = 'wechatpay-daily-reconciliation';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A redis-server of this test's own, killed with SIGKILL (no goodbye) and started again on the same port and dir. */
-class OwnRedis {
-  private proc?: ChildProcess;
-  constructor(
-    readonly port: number,
-    private readonly dir: string,
-    private readonly aof: boolean,
-  ) {}
-
-  async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, '--appendonly', this.aof ? 'yes' : 'no', '--appendfsync', 'always'];
-    this.proc = spawn('redis-server', args, { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      const probe = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        probe.disconnect();
-        await sleep(50);
-      }
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`);
-  }
-
-  kill(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      p.once('exit', () => resolve());
-      p.kill('SIGKILL');
-    });
-  }
-}
 
 async function until(what: string, done: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;

@@ -10,6 +10,8 @@ import {
 
 interface Entry {
   data: OrderWatchJobData;
+  /** When the next step is due (`now` clock): a watch added before `start()` keeps its delay. */
+  dueAt: number;
   timer?: NodeJS.Timeout;
   failures: number;
   running: boolean;
@@ -37,12 +39,12 @@ export class InProcessLifecycleScheduler implements LifecycleScheduler {
   async start(processors: LifecycleProcessors): Promise<void> {
     this.processors = processors;
     this.stopped = false;
-    for (const [id, e] of this.watches) if (!e.timer && !e.running) this.arm(id, e, 0);
+    for (const [id, e] of this.watches) if (!e.timer && !e.running) this.arm(id, e, e.dueAt - this.now());
   }
 
   async addWatch(id: string, data: OrderWatchJobData, delayMs: number): Promise<void> {
     if (this.watches.has(id)) return;
-    const entry: Entry = { data, failures: 0, running: false };
+    const entry: Entry = { data, dueAt: this.now() + Math.max(0, delayMs), failures: 0, running: false };
     this.watches.set(id, entry);
     if (this.processors) this.arm(id, entry, delayMs);
   }
@@ -91,6 +93,7 @@ export class InProcessLifecycleScheduler implements LifecycleScheduler {
 
   private arm(id: string, entry: Entry, delayMs: number): void {
     if (this.stopped) return;
+    entry.dueAt = this.now() + Math.max(0, delayMs);
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
       void this.track(this.step(id, entry));

@@ -60,7 +60,7 @@ export class OwnRedis {
 
   kill(): Promise<void> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return Promise.resolve();
+    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
       p.once('exit', () => resolve());
       p.kill('SIGKILL');
