@@ -11,12 +11,13 @@ import {
   type WechatPayOrderClosedEvent,
   type WechatPayPaidOrder,
   WechatPayLifecycleMetrics,
+  WechatPayLifecycleError,
   WechatPayLifecycleModule,
   WechatPayOrderNotWatchedError,
   WechatPayOrderWatchService,
 } from 'nestjs-wechat-partner-pay/lifecycle';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
-import { HAVE_REDIS_SERVER, OwnRedis } from './helpers/own-redis';
+import { freePort, HAVE_REDIS_SERVER, OwnRedis } from './helpers/own-redis';
 
 jest.setTimeout(60_000);
 const SUB = '1900000109';
@@ -130,6 +131,32 @@ describe('watch.auto on the in-process scheduler', () => {
 const describeWithRedisServer = HAVE_REDIS_SERVER || process.env.CI === 'true' ? describe : describe.skip;
 
 describeWithRedisServer('watch.auto on BullMQ when Redis is gone', () => {
+  it('at boot: the app does not start, with a WechatPayLifecycleError after scheduler.bootTimeoutMs instead of a silent hang', async () => {
+    const sim = await WechatPaySimulator.start();
+    const port = await freePort(); // nothing listens there
+    const ref = await Test.createTestingModule({
+      imports: [
+        WechatPartnerPayModule.forRoot({ isGlobal: true, ...sim.moduleOptions() }),
+        WechatPayLifecycleModule.forRoot({
+          scheduler: { type: 'bullmq', connection: { host: '127.0.0.1', port, password: 'redis-secret-password' }, prefix: 'boot', bootTimeoutMs: 600 },
+          watch: { auto: true },
+        }),
+      ],
+    }).compile();
+    try {
+      const err = await ref.init().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(WechatPayLifecycleError);
+      expect((err as Error).message).toMatch(/could not reach its Redis within 600 ms at boot \(BullMQ queue wechatpay-lifecycle, prefix boot\)/);
+      expect((err as Error).message).not.toContain('redis-secret-password');
+    } finally {
+      await ref.close().catch(() => undefined);
+      await sim.close();
+    }
+  });
+
   it('the prepay rejects with WechatPayOrderNotWatchedError within storeTimeoutMs; retried once Redis is back, the same call succeeds and the order is watched', async () => {
     const redis = await OwnRedis.create(true);
     const sim = await WechatPaySimulator.start({ notificationMode: 'once' });

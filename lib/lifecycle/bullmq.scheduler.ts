@@ -10,6 +10,8 @@
  */
 import { Logger } from '@nestjs/common';
 import type { ConnectionOptions, Job, Queue, Worker } from 'bullmq';
+import { withDeadline } from '../core/notify/exactly-once';
+import { WechatPayLifecycleError } from './lifecycle.errors';
 import {
   type LifecycleProcessors,
   type LifecycleRetryPolicy,
@@ -47,6 +49,11 @@ export interface BullMqWorkerOptions {
   lockDurationMs?: number;
   /** How often workers look for the jobs of dead workers (BullMQ `stalledInterval`). Default 30 s. */
   stalledIntervalMs?: number;
+  /**
+   * Longest wait for Redis at application bootstrap; then the boot fails with a `WechatPayLifecycleError` (ioredis
+   * would otherwise retry for ever and the app would hang, silent, before it listens). Default 15 s.
+   */
+  bootTimeoutMs?: number;
 }
 
 /**
@@ -75,6 +82,10 @@ export type BullMqSchedulerOptions = BullMqWorkerOptions &
 /** What is wrong with BullMQ scheduler options (empty when they are fine); checked at boot. */
 export function bullMqSchedulerProblems(options: BullMqSchedulerOptions): string[] {
   const s = options as unknown as { [k: string]: unknown };
+  const timing = (['concurrency', 'lockDurationMs', 'stalledIntervalMs', 'bootTimeoutMs'] as const).filter(
+    (k) => s[k] !== undefined && !(typeof s[k] === 'number' && Number.isFinite(s[k]) && (s[k] as number) > 0),
+  );
+  if (timing.length) return timing.map((k) => `lifecycle scheduler.${k} must be a number > 0`);
   const hasConnection = s.connection !== undefined;
   const hasQueue = s.queue !== undefined;
   if (hasConnection && hasQueue)
@@ -173,8 +184,25 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
     // when it answers again); other errors each time.
     this.worker.on('error', (err) => this.onError('worker', err));
     if (this.ownsQueue) this.queue.on('error', (err) => this.onError('queue', err));
-    await this.worker.waitUntilReady();
-    await this.addMarker();
+    const bootTimeoutMs = this.options.bootTimeoutMs ?? 15_000;
+    try {
+      await withDeadline(
+        (async () => {
+          await this.worker?.waitUntilReady();
+          await this.addMarker();
+        })(),
+        bootTimeoutMs,
+        'Redis',
+      );
+    } catch (e) {
+      void this.worker.close(true).catch(() => undefined);
+      if (this.ownsQueue) void this.queue.close().catch(() => undefined);
+      throw new WechatPayLifecycleError(
+        `the lifecycle scheduler could not reach its Redis within ${bootTimeoutMs} ms at boot (BullMQ queue ${name}, ` +
+          `prefix ${prefix ?? 'bull'}): start Redis, or fix scheduler.connection / the queue's connection. Without ` +
+          `it no order watch could be stored. (${e instanceof Error ? e.message.slice(0, 200) : typeof e})`,
+      );
+    }
     this.health = setInterval(() => void this.checkRedis(), this.options.stalledIntervalMs ?? 30_000);
     this.health.unref();
   }

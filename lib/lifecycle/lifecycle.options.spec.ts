@@ -38,4 +38,11 @@ describe('lifecycle options', () => {
       'unknown lifecycle option retry.initalMs (did you mean retry.initialMs?)',
     ]);
   });
+
+  it('scheduler keys: misspelt ones named, timings checked', () => {
+    expect(problems({ scheduler: { type: 'bullmq', connection: {}, concurency: 5, bootTimeoutMs: 0 } })).toEqual([
+      'unknown lifecycle option scheduler.concurency (did you mean scheduler.concurrency?)',
+      'lifecycle scheduler.bootTimeoutMs must be a number > 0',
+    ]);
+  });
 });

@@ -1,6 +1,6 @@
 import { closestKey } from '../core/config/option-keys';
 import { WechatPayLifecycleConfigError } from './lifecycle.errors';
-import { type BullMqSchedulerOptions, bullMqSchedulerProblems } from './bullmq.scheduler';
+import { type BullMqSchedulerOptions, type BullMqWorkerOptions, bullMqSchedulerProblems } from './bullmq.scheduler';
 import { parseTimeOfDay } from './lifecycle-time';
 import type { WechatPayLocalOrderSource } from './reconciliation/local-order-source';
 
@@ -83,6 +83,17 @@ const KNOWN = {
   >,
   retry: { initialMs: true, maxMs: true } satisfies Keys<NonNullable<WechatPayLifecycleModuleOptions['retry']>>,
   reconciliation: { source: true, at: true, daily: true, maxDifferences: true } satisfies Keys<NonNullable<WechatPayLifecycleModuleOptions['reconciliation']>>,
+  scheduler: {
+    type: true,
+    connection: true,
+    prefix: true,
+    queueName: true,
+    queue: true,
+    concurrency: true,
+    lockDurationMs: true,
+    stalledIntervalMs: true,
+    bootTimeoutMs: true,
+  } satisfies Keys<{ type: string } & BullMqWorkerOptions & { connection: unknown; prefix: unknown; queueName: unknown; queue: unknown }>,
 } as const;
 
 /** A misspelt option would be ignored in silence: name it, with the closest known key. */
