@@ -137,12 +137,16 @@ function handOut(children: Child[], inFlight: number, count: number, work: (c: C
   });
 }
 
+// Steps are the queries less the second query of each close at expiry (a step queries once; the expiry step queries
+// again after its close); a retried step would count twice, and there were none in the published runs.
 const cpuMs = (s: ChildStats) => (s.cpuUserUs + s.cpuSystemUs) / 1000;
 const instanceLine = (s: ChildStats, name: string, extra = '') =>
-  `  - instance ${name}: ${s.watched} watched, ${s.queries} steps / queries, ${s.rescuedByQuery} paid found, ${s.closedAtExpiry} closed, ${s.retries} retries; ` +
+  `  - instance ${name}: ${s.watched} watched, ${s.queries} queries in ${s.queries - s.closedAtExpiry} steps, ${s.rescuedByQuery} paid found, ${s.closedAtExpiry} closed, ${s.retries} retries; ` +
   `CPU ${s1(cpuMs(s))} s (user ${s1(s.cpuUserUs / 1000)} + system ${s1(s.cpuSystemUs / 1000)}); RSS ${(s.readyRss / MiB).toFixed(0)} MiB when ready, peak ${(s.maxRss / MiB).toFixed(0)} MiB${extra}`;
 
-/** Per out_trade_no, how many entries of a record list name it (entries are `no|…` or `no`). */
+/**
+ * Per out_trade_no, how many entries of a record list name it (entries are `no|…` or `no`).
+ */
 function tally(entries: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const e of entries) {
