@@ -45,9 +45,6 @@ export interface LifecycleInstance {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** SET NX of the effect key and, if it was set, RPUSH of the order to the effects list: atomically. */
-const RECORD_EFFECT = `if redis.call('SET', KEYS[1], ARGV[1], 'NX') then redis.call('RPUSH', KEYS[2], ARGV[2]) end return 1`;
-
 /** Redis keys of the records. */
 export const records = (prefix: string) => ({
   calls: `${prefix}rec:calls`,
@@ -103,8 +100,8 @@ export async function startLifecycleInstance(c: LifecycleInstanceConfig): Promis
     await redis.rpush(rec.calls, `${no}|${paid.source}|${c.name}`);
     if (c.handlerDelayMs) await sleep(c.handlerDelayMs);
     // The business effect with its own state check (as §3.2.6 asks), counted apart from the calls; one script, so
-    // that a kill cannot land between the effect and its record.
-    await redis.eval(RECORD_EFFECT, 2, rec.effect(no), rec.effects, c.name, no);
+    // that a Redis killed in between cannot keep the check and lose the record.
+    await redis.eval(`if redis.call('SET', KEYS[1], ARGV[1], 'NX') then redis.call('RPUSH', KEYS[2], ARGV[2]) end`, 2, rec.effect(no), rec.effects, c.name, no);
   });
   w.onClosed(async (e) => {
     await redis.rpush(rec.closed, `${e.out_trade_no}|${e.trade_state}|${c.name}`);
