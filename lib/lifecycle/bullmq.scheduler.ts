@@ -120,7 +120,8 @@ const ATTEMPTS = Number.MAX_SAFE_INTEGER;
 const MAX_STALLED = 1_000_000;
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 const MARKER = 'marker';
-const MARKER_ID = 'wechatpay-lifecycle-marker';
+/** Id of the marker job that tells the scheduler its Redis kept its data (delayed for years, never run). */
+export const MARKER_ID = 'wechatpay-lifecycle-marker';
 // Years ahead, yet small enough for BullMQ's delayed score (timestamp * 4096) to stay an exact double.
 const MARKER_DELAY_MS = 5 * 365 * 86_400_000;
 
