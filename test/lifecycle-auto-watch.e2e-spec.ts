@@ -114,6 +114,10 @@ describe('watch.auto on the in-process scheduler', () => {
     // The watch used the order's own time_expire, not the 2 h default.
     expect(Date.parse(closed[0].time_expire)).toBe(unpaid.time_expire.getTime());
     expect(sim.getOrder(SUB, unpaid.out_trade_no)?.tradeState).toBe('CLOSED');
+    // Every step queries once at least (the closing step twice): steps are counted apart from queries.
+    const m = metrics.snapshot();
+    expect(m.steps).toBeGreaterThanOrEqual(5);
+    expect(m.queries).toBeGreaterThan(m.steps);
   });
 
   it('a prepay WeChat Pay refuses is not watched', async () => {

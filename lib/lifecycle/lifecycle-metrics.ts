@@ -2,6 +2,8 @@
 export interface WechatPayLifecycleCounters {
   /** Watches requested by this instance (`watchOrder()`, `watch.auto`); asking again for a watched order counts again. */
   watched: number;
+  /** Watch steps this instance ran (failed ones included; a step taken over from a dead instance counts again). */
+  steps: number;
   /** Order queries made by the watch steps this instance ran. */
   queries: number;
   /** Paid orders whose handler ran from a query (the notification had not been handled). */
@@ -22,6 +24,7 @@ export interface WechatPayLifecycleCounters {
 export class WechatPayLifecycleMetrics {
   private readonly counters: WechatPayLifecycleCounters = {
     watched: 0,
+    steps: 0,
     queries: 0,
     rescuedByQuery: 0,
     handledByNotification: 0,

@@ -151,6 +151,7 @@ export class WechatPayOrderWatchService implements OnModuleInit, OnModuleDestroy
 
   /** One step of a watch, run by the scheduler; throws to be retried. */
   async step(d: OrderWatchJobData): Promise<WatchStepOutcome> {
+    this.metrics.increment('steps');
     try {
       return await this.runStep(d);
     } catch (e) {
