@@ -362,7 +362,7 @@ if (!available && !required) {
         expect(await p.textContent('#reconcile-rows tr')).toContain('¥25.00 SUCCESS');
         const yesterday = beijingDate(new Date(Date.now() - 86_400_000));
         expect(await p.textContent('#reconcile-message')).toBe(
-          `1 difference(s) on ${yesterday}; everything else matched.`,
+          `1 difference on ${yesterday}; everything else matched.`,
         );
         expect(await p.textContent('#reconcile-summary')).toContain('Differences1');
         await expectNoHorizontalOverflow(p, `${name}, reconciliation report`);

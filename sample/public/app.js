@@ -731,7 +731,7 @@
         show($('reconcile-table'), report.differences.length > 0);
         $('reconcile-message').textContent = report.totalDifferences === 0
           ? 'Everything matched: the bill and the shop\'s books agree on every payment and refund of ' + report.bill_date + '.'
-          : report.totalDifferences + ' difference(s) on ' + report.bill_date + (report.truncated ? ' (first ' + report.differences.length + ' shown)' : '') + '; everything else matched.';
+          : report.totalDifferences + (report.totalDifferences === 1 ? ' difference on ' : ' differences on ') + report.bill_date + (report.truncated ? ' (first ' + report.differences.length + ' shown)' : '') + '; everything else matched.';
         $('reconcile-message').className = report.totalDifferences === 0 ? 'info' : 'error';
       })
       .catch(function (err) {
