@@ -6,7 +6,6 @@
  * one job scheduler, its next run at the expected instant; the delayed job promoted runs one reconciliation over
  * both instances, and the next one is the following day. BullMQ's schedule follows real time, not `clock`.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Queue } from 'bullmq';
@@ -26,6 +25,7 @@ import { LIFECYCLE_SCHEDULER } from '../lib/lifecycle/lifecycle.constants';
 import { nextBeijingTime } from '../lib/lifecycle/lifecycle-time';
 import { billClock, DAY } from './helpers/bill-clock';
 import { deleteKeys, type LifecycleInstance, startLifecycleInstance } from './helpers/lifecycle-instance';
+import { describeWithRedis } from './helpers/redis-up';
 
 jest.setTimeout(60_000);
 const SUB = '1900000109';
@@ -36,19 +36,6 @@ async function until(what: string, done: () => Promise<boolean> | boolean, ms = 
   while (!(await done())) {
     if (Date.now() > end) throw new Error(`still waiting for ${what} after ${ms} ms`);
     await sleep(50);
-  }
-}
-
-function redisAnswers(): boolean {
-  const probe =
-    `const s=require('net').connect(6379,'127.0.0.1');s.setTimeout(1500,()=>process.exit(1));` +
-    `s.on('error',()=>process.exit(1));s.on('connect',()=>s.write('PING\\r\\n'));` +
-    `s.on('data',(d)=>process.exit(String(d).startsWith('+PONG')?0:1));`;
-  try {
-    execFileSync(process.execPath, ['-e', probe], { timeout: 5000, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -134,7 +121,7 @@ describe('the daily reconciliation on the in-process scheduler', () => {
   });
 });
 
-(redisAnswers() ? describe : describe.skip)('the daily reconciliation on BullMQ', () => {
+describeWithRedis()('the daily reconciliation on BullMQ', () => {
   const prefix = `wechatpay-test:daily:${process.pid}:${randomUUID()}:`;
   let admin: Redis;
   let sim: WechatPaySimulator;

@@ -6,7 +6,6 @@
  * neither. Real Redis at 127.0.0.1:6379 under a unique prefix, the simulator over HTTP.
  */
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { Injectable, Module } from '@nestjs/common';
 import { BullModule, getQueueToken, InjectQueue } from '@nestjs/bullmq';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -24,26 +23,9 @@ import {
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 import { resolveLifecycleOptions } from '../lib/lifecycle/lifecycle.options';
 import { deleteKeys } from './helpers/lifecycle-instance';
+import { describeWithRedis } from './helpers/redis-up';
 
-function redisAnswers(): boolean {
-  const probe =
-    `const s=require('net').connect(6379,'127.0.0.1');s.setTimeout(1500,()=>process.exit(1));` +
-    `s.on('error',()=>process.exit(1));s.on('connect',()=>s.write('PING\\r\\n'));` +
-    `s.on('data',(d)=>process.exit(String(d).startsWith('+PONG')?0:1));`;
-  try {
-    execFileSync(process.execPath, ['-e', probe], { timeout: 5000, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const REDIS_UP = redisAnswers();
-if (!REDIS_UP && process.env.CI === 'true') {
-  it('Redis answers at 127.0.0.1:6379 (mandatory when CI=true)', () => {
-    throw new Error('Redis does not answer PING at 127.0.0.1:6379');
-  });
-}
-const describeRedis = REDIS_UP ? describe : describe.skip;
+const describeRedis = describeWithRedis();
 
 jest.setTimeout(60_000);
 const SUB = '1900000109';

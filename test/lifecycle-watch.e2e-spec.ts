@@ -4,7 +4,7 @@
  * once; unpaid orders are closed at expiry; and with two instances, one a child process killed (SIGKILL) in the
  * middle, nothing is lost or done twice. Short schedules (ms); waits have deadlines, no timing is asserted.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -13,26 +13,9 @@ import { WechatPayOrdersService } from 'nestjs-wechat-partner-pay';
 import { WechatPayLifecycleMetrics } from 'nestjs-wechat-partner-pay/lifecycle';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 import { deleteKeys, type LifecycleInstance, type LifecycleInstanceConfig, records, startLifecycleInstance } from './helpers/lifecycle-instance';
+import { describeWithRedis } from './helpers/redis-up';
 
-function redisAnswers(): boolean {
-  const probe =
-    `const s=require('net').connect(6379,'127.0.0.1');s.setTimeout(1500,()=>process.exit(1));` +
-    `s.on('error',()=>process.exit(1));s.on('connect',()=>s.write('PING\\r\\n'));` +
-    `s.on('data',(d)=>process.exit(String(d).startsWith('+PONG')?0:1));`;
-  try {
-    execFileSync(process.execPath, ['-e', probe], { timeout: 5000, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const REDIS_UP = redisAnswers();
-if (!REDIS_UP && process.env.CI === 'true') {
-  it('Redis answers at 127.0.0.1:6379 (mandatory when CI=true)', () => {
-    throw new Error('Redis does not answer PING at 127.0.0.1:6379');
-  });
-}
-const describeRedis = REDIS_UP ? describe : describe.skip;
+const describeRedis = describeWithRedis();
 
 jest.setTimeout(120_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

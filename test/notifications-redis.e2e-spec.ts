@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Controller, type INestApplication, Post } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -14,39 +13,9 @@ import {
   WechatPayNotification,
 } from 'nestjs-wechat-partner-pay';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
+import { describeWithRedis, REDIS_PORT } from './helpers/redis-up';
 
-const REDIS_PORT = 6379;
-
-/**
- * Whether Redis answers PING at 127.0.0.1:6379, decided synchronously (in a child process) so that the suites
- * below are declared as skipped, not passed, when it does not.
- */
-function redisAnswers(): boolean {
-  const probe =
-    `const s=require('net').connect(${REDIS_PORT},'127.0.0.1');s.setTimeout(1500,()=>process.exit(1));` +
-    `s.on('error',()=>process.exit(1));s.on('connect',()=>s.write('PING\\r\\n'));` +
-    `s.on('data',(d)=>process.exit(String(d).startsWith('+PONG')?0:1));`;
-  try {
-    execFileSync(process.execPath, ['-e', probe], { timeout: 5000, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const REDIS_UP = redisAnswers();
-const REDIS_REQUIRED = process.env.CI === 'true';
-const describeRedis = REDIS_UP ? describe : describe.skip;
-
-if (!REDIS_UP && REDIS_REQUIRED) {
-  describe('Redis for the exactly-once notification tests', () => {
-    it('answers at 127.0.0.1:6379 (mandatory when CI=true: .ci/run starts it)', () => {
-      throw new Error(
-        `Redis does not answer PING at 127.0.0.1:${REDIS_PORT}, and CI=true makes the Redis tests mandatory`,
-      );
-    });
-  });
-}
+const describeRedis = describeWithRedis();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const prefix = `wechatpay-test:${process.pid}:${randomUUID()}:`;
