@@ -11,6 +11,9 @@ import {
   WechatPayNotification,
 } from '../lib';
 import type { SignedNotification } from '../lib/testing';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { WechatPayNotificationError } from '../lib/core/notify/notification.errors';
 import { comparePaired, median, pairedLine } from './harness';
 import { type NotificationBenchFixture, notificationBenchFixture } from './notification.bench';
 
@@ -51,8 +54,35 @@ class BenchController {
   }
 }
 
+/**
+ * The A/B switch of the resource validation, in the server process only: the library's `validateNotificationResource`
+ * (the `readResource` fast path) or plain `plainToInstance` + `validateSync`, swapped on the CommonJS exports object
+ * that the notification parser reads at every call. No switch in the library itself.
+ */
+function resourceValidationSwitch(): (variant: 'fast' | 'sync') => void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-var-requires
+  const mod = require('../lib/core/notify/resource-validation') as { validateNotificationResource: (cls: new () => object, plain: object) => object };
+  const fast = mod.validateNotificationResource;
+  const sync = (cls: new () => object, plain: object): object => {
+    const instance = plainToInstance(cls, plain);
+    const errors = validateSync(instance, { forbidUnknownValues: true });
+    if (errors.length) throw new WechatPayNotificationError('INVALID_RESOURCE', `invalid fields: ${errors.map((e) => e.property).join(', ')}`);
+    return instance;
+  };
+  return (variant) => {
+    mod.validateNotificationResource = variant === 'fast' ? fast : sync;
+  };
+}
+
 /** Child process: the Nest app under load, alone on its event loop. */
 async function serve(adapter: Adapter): Promise<void> {
+  const select = resourceValidationSwitch();
+  process.on('message', (m) => {
+    if (m === 'variant:fast' || m === 'variant:sync') {
+      select(m === 'variant:fast' ? 'fast' : 'sync');
+      process.send?.({ variant: m });
+    }
+  });
   const fixture = notificationBenchFixture();
   const ref = await Test.createTestingModule({
     imports: [WechatPartnerPayModule.forRoot(fixture.options)],
@@ -77,6 +107,60 @@ async function serverCpuMicros(child: ChildProcess): Promise<number> {
   child.send('cpu');
   const [{ cpu }] = (await once(child, 'message')) as [{ cpu: NodeJS.CpuUsage }];
   return cpu.user + cpu.system;
+}
+
+async function selectVariant(child: ChildProcess, variant: 'fast' | 'sync'): Promise<void> {
+  child.send(`variant:${variant}`);
+  await once(child, 'message');
+}
+
+/**
+ * Is the resource fast path worth keeping (the >= 10 % rule)? The same `@WechatPayNotification()` route, its
+ * resource validation flipped between `plainToInstance` + `validateSync` and the fast path before each paired
+ * one-second round. Run: `npx ts-node --transpile-only bench/notification-http.bench.ts ab`.
+ */
+export async function resourceValidationAb(): Promise<string[]> {
+  const out: string[] = [];
+  for (const adapter of ['express', 'fastify'] as const) {
+    const child = fork(__filename, ['--serve', adapter], { stdio: 'inherit' });
+    try {
+      const [{ url, pool }] = (await once(child, 'message')) as [{ url: string; pool: SignedNotification[] }];
+      for (const n of pool) {
+        const res = await fetch(`${url}/notify`, { method: 'POST', headers: n.headers, body: n.body });
+        if (res.status !== 204) throw new Error(`warm-up delivery answered ${res.status}`);
+      }
+      const cpu: Record<'fast' | 'sync', number[]> = { fast: [], sync: [] };
+      const run = async (variant: 'fast' | 'sync'): Promise<number> => {
+        await selectVariant(child, variant);
+        const m = await measure(child, url, '/notify', pool);
+        cpu[variant].push(m.cpuPerRequest);
+        return m.rps;
+      };
+      await run('sync');
+      await run('fast');
+      cpu.fast.length = cpu.sync.length = 0;
+      // "ours" is validateSync, "limit" the fast path: a ratio below 1 is what the fast path gains.
+      const r = await comparePaired(() => run('sync'), () => run('fast'), ROUNDS);
+      out.push(pairedLine(`A/B validateSync / fast path (${adapter})`, r, 'req/s'));
+      const cpuRatios = cpu.sync.map((us, i) => cpu.fast[i] / us).sort((a, b) => a - b);
+      out.push(
+        pairedLine(
+          `  same, server requests per CPU-second (${adapter})`,
+          {
+            ours: 1e6 / median(cpu.sync),
+            limit: 1e6 / median(cpu.fast),
+            ratio: median(cpuRatios),
+            q1: cpuRatios[Math.floor(cpuRatios.length / 4)],
+            q3: cpuRatios[Math.floor((cpuRatios.length * 3) / 4)],
+          },
+          'req/cpu-s',
+        ),
+      );
+    } finally {
+      child.kill();
+    }
+  }
+  return out;
 }
 
 /** Throughput (req/s) and server CPU per request (µs) of one route, over one second of load. */
@@ -147,7 +231,7 @@ if (process.argv[2] === '--serve') {
     process.exit(1);
   });
 } else if (require.main === module) {
-  main().then(
+  (process.argv[2] === 'ab' ? resourceValidationAb() : main()).then(
     (lines) => console.log(lines.join('\n')),
     (e) => {
       console.error(e);
