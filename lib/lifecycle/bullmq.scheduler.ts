@@ -104,7 +104,7 @@ export function bullMqSchedulerProblems(options: BullMqSchedulerOptions): string
   const q = s.queue as Partial<LifecycleBullQueue> | null;
   const problems: string[] = [];
   if (typeof q !== 'object' || q === null || typeof q.name !== 'string' || typeof q.add !== 'function' || typeof q.upsertJobScheduler !== 'function')
-    problems.push('lifecycle scheduler.queue must be a BullMQ Queue (v5.16+), e.g. the one @nestjs/bullmq registers: inject getQueueToken(name)');
+    problems.push('lifecycle scheduler.queue must be a BullMQ Queue (v5.30+), e.g. the one @nestjs/bullmq registers: inject getQueueToken(name)');
   else if (typeof q.opts?.connection !== 'object' || q.opts.connection === null)
     problems.push(`lifecycle scheduler.queue ${q.name} has no opts.connection: give the queue a connection (BullModule.forRoot({ connection }))`);
   for (const k of ['prefix', 'queueName'] as const)
@@ -237,7 +237,9 @@ export class BullMqLifecycleScheduler implements LifecycleScheduler {
   }
 
   async nextDailyRun(): Promise<number | undefined> {
-    return (await this.requireQueue().getJobScheduler(RECONCILE_SCHEDULER_ID))?.next ?? undefined;
+    // The list, not getJobScheduler(id): in some bullmq 5.x releases (5.30 seen) the single lookup has no `next`.
+    const schedulers = await this.requireQueue().getJobSchedulers(0, -1, true);
+    return schedulers.find((s) => s.key === RECONCILE_SCHEDULER_ID)?.next ?? undefined;
   }
 
   async pendingWatches(): Promise<number> {
