@@ -114,55 +114,6 @@ async function selectVariant(child: ChildProcess, variant: 'fast' | 'sync'): Pro
   await once(child, 'message');
 }
 
-/**
- * Is the resource fast path worth keeping (the >= 10 % rule)? The same `@WechatPayNotification()` route, its
- * resource validation flipped between `plainToInstance` + `validateSync` and the fast path before each paired
- * one-second round. Run: `npx ts-node --transpile-only bench/notification-http.bench.ts ab`.
- */
-export async function resourceValidationAb(): Promise<string[]> {
-  const out: string[] = [];
-  for (const adapter of ['express', 'fastify'] as const) {
-    const child = fork(__filename, ['--serve', adapter], { stdio: 'inherit' });
-    try {
-      const [{ url, pool }] = (await once(child, 'message')) as [{ url: string; pool: SignedNotification[] }];
-      for (const n of pool) {
-        const res = await fetch(`${url}/notify`, { method: 'POST', headers: n.headers, body: n.body });
-        if (res.status !== 204) throw new Error(`warm-up delivery answered ${res.status}`);
-      }
-      const cpu: Record<'fast' | 'sync', number[]> = { fast: [], sync: [] };
-      const run = async (variant: 'fast' | 'sync'): Promise<number> => {
-        await selectVariant(child, variant);
-        const m = await measure(child, url, '/notify', pool);
-        cpu[variant].push(m.cpuPerRequest);
-        return m.rps;
-      };
-      await run('sync');
-      await run('fast');
-      cpu.fast.length = cpu.sync.length = 0;
-      // "ours" is validateSync, "limit" the fast path: a ratio below 1 is what the fast path gains.
-      const r = await comparePaired(() => run('sync'), () => run('fast'), ROUNDS);
-      out.push(pairedLine(`A/B validateSync / fast path (${adapter})`, r, 'req/s'));
-      const cpuRatios = cpu.sync.map((us, i) => cpu.fast[i] / us).sort((a, b) => a - b);
-      out.push(
-        pairedLine(
-          `  same, server requests per CPU-second (${adapter})`,
-          {
-            ours: 1e6 / median(cpu.sync),
-            limit: 1e6 / median(cpu.fast),
-            ratio: median(cpuRatios),
-            q1: cpuRatios[Math.floor(cpuRatios.length / 4)],
-            q3: cpuRatios[Math.floor((cpuRatios.length * 3) / 4)],
-          },
-          'req/cpu-s',
-        ),
-      );
-    } finally {
-      child.kill();
-    }
-  }
-  return out;
-}
-
 /** Throughput (req/s) and server CPU per request (µs) of one route, over one second of load. */
 async function measure(
   child: ChildProcess,
@@ -178,8 +129,18 @@ async function measure(
   return { rps: r.requests.average, cpuPerRequest: cpu / r.requests.total };
 }
 
-/** HTTP throughput of a `@WechatPayNotification()` route vs a bare route doing the raw crypto inline, per adapter. */
-export async function main(): Promise<string[]> {
+/** One side of a paired comparison: the route, and what to tell the server before each of its rounds. */
+interface Side {
+  path: string;
+  before?: (child: ChildProcess) => Promise<void>;
+}
+
+/**
+ * Paired one-second rounds of two sides on the same server, per adapter: throughput (req/s) and server requests per
+ * CPU-second (CPU per request inverted, so that higher is better like the other figures). `a` is reported as "ours",
+ * `b` as the "limit".
+ */
+async function pairedSides(title: string, a: Side, b: Side): Promise<string[]> {
   const out: string[] = [];
   for (const adapter of ['express', 'fastify'] as const) {
     const child = fork(__filename, ['--serve', adapter], { stdio: 'inherit' });
@@ -190,27 +151,27 @@ export async function main(): Promise<string[]> {
         const res = await fetch(`${url}/notify`, { method: 'POST', headers: n.headers, body: n.body });
         if (res.status !== 204) throw new Error(`warm-up delivery answered ${res.status}`);
       }
-      const cpu: Record<'ours' | 'raw', number[]> = { ours: [], raw: [] };
-      const run = async (who: 'ours' | 'raw', path: string): Promise<number> => {
-        const m = await measure(child, url, path, pool);
-        cpu[who].push(m.cpuPerRequest);
+      const cpu: Record<'a' | 'b', number[]> = { a: [], b: [] };
+      const run = async (k: 'a' | 'b'): Promise<number> => {
+        const side = k === 'a' ? a : b;
+        await side.before?.(child);
+        const m = await measure(child, url, side.path, pool);
+        cpu[k].push(m.cpuPerRequest);
         return m.rps;
       };
-      // Both routes warm (JIT) before the first measured round.
-      await run('ours', '/notify');
-      await run('raw', '/bare');
-      cpu.ours.length = cpu.raw.length = 0;
-      const r = await comparePaired(() => run('ours', '/notify'), () => run('raw', '/bare'), ROUNDS);
-      out.push(pairedLine(`HTTP @WechatPayNotification() vs bare (${adapter})`, r, 'req/s'));
-      // CPU per request, inverted so that higher is better like the other figures: requests per CPU-second.
-      const perCpuSecond = (us: number) => 1e6 / us;
-      const cpuRatios = cpu.ours.map((us, i) => cpu.raw[i] / us).sort((a, b) => a - b);
+      // Both sides warm (JIT) before the first measured round.
+      await run('a');
+      await run('b');
+      cpu.a.length = cpu.b.length = 0;
+      const r = await comparePaired(() => run('a'), () => run('b'), ROUNDS);
+      out.push(pairedLine(`${title} (${adapter})`, r, 'req/s'));
+      const cpuRatios = cpu.a.map((us, i) => cpu.b[i] / us).sort((x, y) => x - y);
       out.push(
         pairedLine(
           `  same, server requests per CPU-second (${adapter})`,
           {
-            ours: perCpuSecond(median(cpu.ours)),
-            limit: perCpuSecond(median(cpu.raw)),
+            ours: 1e6 / median(cpu.a),
+            limit: 1e6 / median(cpu.b),
             ratio: median(cpuRatios),
             q1: cpuRatios[Math.floor(cpuRatios.length / 4)],
             q3: cpuRatios[Math.floor((cpuRatios.length * 3) / 4)],
@@ -223,6 +184,25 @@ export async function main(): Promise<string[]> {
     }
   }
   return out;
+}
+
+/** HTTP throughput of a `@WechatPayNotification()` route vs a bare route doing the raw crypto inline, per adapter. */
+export function main(): Promise<string[]> {
+  return pairedSides('HTTP @WechatPayNotification() vs bare', { path: '/notify' }, { path: '/bare' });
+}
+
+/**
+ * Is the resource fast path worth keeping (the >= 10 % rule)? The same `@WechatPayNotification()` route, its
+ * resource validation flipped between `plainToInstance` + `validateSync` ("ours") and the fast path ("limit")
+ * before each paired one-second round: a ratio below 1 is what the fast path gains.
+ * Run: `npx ts-node --transpile-only bench/notification-http.bench.ts ab`.
+ */
+export function resourceValidationAb(): Promise<string[]> {
+  return pairedSides(
+    'A/B validateSync / fast path',
+    { path: '/notify', before: (child) => selectVariant(child, 'sync') },
+    { path: '/notify', before: (child) => selectVariant(child, 'fast') },
+  );
 }
 
 if (process.argv[2] === '--serve') {
