@@ -18,21 +18,13 @@ import {
 } from 'nestjs-wechat-partner-pay/lifecycle';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 import { freePort, HAVE_REDIS_SERVER, OwnRedis } from './helpers/own-redis';
+import { sleep, until } from './helpers/wait';
 
 jest.setTimeout(60_000);
 const SUB = '1900000109';
 const SUB2 = '1900000110';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 const no = (p: string) => `${p}${Date.now()}${seq++}`;
-
-async function until(what: string, done: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`still waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** A `time_expire` `ms` from now, on a whole second (RFC 3339 has no fraction). */
 function deadline(ms: number): Date {

@@ -26,18 +26,11 @@ import { nextBeijingTime } from '../lib/lifecycle/lifecycle-time';
 import { billClock, DAY } from './helpers/bill-clock';
 import { deleteKeys, type LifecycleInstance, startLifecycleInstance } from './helpers/lifecycle-instance';
 import { describeWithRedis } from './helpers/redis-up';
+import { sleep, until as waitUntil } from './helpers/wait';
 
 jest.setTimeout(60_000);
+const until = (what: string, done: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => waitUntil(what, done, ms);
 const SUB = '1900000109';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, done: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`still waiting for ${what} after ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 describe('the daily reconciliation on the in-process scheduler', () => {
   const bill = billClock(); // today 12:00 Beijing; the simulator and the requests follow it

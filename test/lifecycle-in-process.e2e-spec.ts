@@ -19,11 +19,11 @@ import {
   WechatPayOrderWatchService,
 } from 'nestjs-wechat-partner-pay/lifecycle';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
+import { until } from './helpers/wait';
 
 jest.setTimeout(60_000);
 const SUB = '1900000109';
 const SUB2 = '1900000110';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 const no = (p: string) => `${p}${Date.now()}${seq++}`;
 
@@ -32,14 +32,6 @@ let ref: TestingModule;
 let watch: WechatPayOrderWatchService;
 const paid: WechatPayPaidOrder[] = [];
 const closed: WechatPayOrderClosedEvent[] = [];
-
-async function until(what: string, done: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`still waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function deadline(ms: number): Date {
   return new Date(Math.ceil((Date.now() + ms) / 1000) * 1000);

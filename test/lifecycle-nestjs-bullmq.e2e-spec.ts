@@ -24,6 +24,7 @@ import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 import { resolveLifecycleOptions } from '../lib/lifecycle/lifecycle.options';
 import { deleteKeys } from './helpers/lifecycle-instance';
 import { describeWithRedis } from './helpers/redis-up';
+import { until } from './helpers/wait';
 
 const describeRedis = describeWithRedis();
 
@@ -32,15 +33,6 @@ const SUB = '1900000109';
 const QUEUE = 'wechatpay-lifecycle';
 const CONNECTION = { host: '127.0.0.1', port: 6379 };
 const OFF = { notifyUrl: 'http://127.0.0.1:9/wechatpay/notify', timeoutMs: 3000 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, done: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`still waiting for ${what} after ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 /** The app's own code that uses the same queue through @nestjs/bullmq. */
 @Injectable()

@@ -17,21 +17,14 @@ import { WechatPayOrdersService } from 'nestjs-wechat-partner-pay';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 import { type LifecycleInstance, type LifecycleInstanceConfig, records, startLifecycleInstance } from './helpers/lifecycle-instance';
 import { freePort, HAVE_REDIS_SERVER, OwnRedis } from './helpers/own-redis';
+import { sleep, until as waitUntil } from './helpers/wait';
 
 const describeWithRedisServer = HAVE_REDIS_SERVER || process.env.CI === 'true' ? describe : describe.skip;
 jest.setTimeout(120_000);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const until = (what: string, done: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> => waitUntil(what, done, ms, true);
 const SUB = '1900000109';
 const QUEUE = 'wechatpay-lifecycle';
 const DAILY = 'wechatpay-daily-reconciliation';
-
-async function until(what: string, done: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await done().catch(() => false))) {
-    if (Date.now() > end) throw new Error(`still waiting for ${what} after ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 function tally(entries: string[]): Map<string, number> {
   const m = new Map<string, number>();

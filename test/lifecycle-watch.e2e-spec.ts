@@ -14,22 +14,14 @@ import { WechatPayLifecycleMetrics } from 'nestjs-wechat-partner-pay/lifecycle';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 import { deleteKeys, type LifecycleInstance, type LifecycleInstanceConfig, records, startLifecycleInstance } from './helpers/lifecycle-instance';
 import { describeWithRedis } from './helpers/redis-up';
+import { sleep, until as waitUntil } from './helpers/wait';
 
 const describeRedis = describeWithRedis();
 
 jest.setTimeout(120_000);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = (what: string, done: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> => waitUntil(what, done, ms);
 const SUB = '1900000109';
 const SCHEDULE = [30, 100, 250, 600];
-
-/** Waits until `done()` holds, or fails after `ms` (a deadline, not a timing assertion). */
-async function until(what: string, done: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`still waiting for ${what} after ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 /** Per out_trade_no, how many entries of a record list name it (entries are `no|…`). */
 function tally(entries: string[]): Map<string, number> {
