@@ -6,7 +6,8 @@
  * the notifications sent to a dead URL so that only the watch can find the payments.
  */
 import { Test, type TestingModule } from '@nestjs/testing';
-import { WechatPartnerPayModule, WechatPayCombineOrdersService, WechatPayOrdersService } from 'nestjs-wechat-partner-pay';
+import { Queue } from 'bullmq';
+import { type PartnerTransactionResource, WechatPartnerPayModule, WechatPayCombineOrdersService, WechatPayOrdersService } from 'nestjs-wechat-partner-pay';
 import {
   type WechatPayOrderClosedEvent,
   type WechatPayPaidOrder,
@@ -15,6 +16,7 @@ import {
   WechatPayLifecycleModule,
   WechatPayOrderNotWatchedError,
   WechatPayOrderWatchService,
+  watchId,
 } from 'nestjs-wechat-partner-pay/lifecycle';
 import { WechatPaySimulator } from 'nestjs-wechat-partner-pay/testing';
 import { freePort, HAVE_REDIS_SERVER, OwnRedis } from './helpers/own-redis';
@@ -171,7 +173,16 @@ describeWithRedisServer('watch.auto on BullMQ when Redis is gone', () => {
       const orders = ref.get(WechatPayOrdersService);
       const watch = ref.get(WechatPayOrderWatchService);
       const o = { ...order('D'), payer: { sp_openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' } };
+      watch.onPaid(() => undefined);
+      const paidBefore = order('P');
+      await orders.nativePrepay(paidBefore);
+      await sim.pay(paidBefore.out_trade_no, { sub_mchid: SUB });
       await redis.kill();
+
+      // The notification route still answers: its watch cannot be ended now (within storeTimeoutMs, logged), the
+      // handler ran; the watch's next step will find the payment handled.
+      const resource = sim.transaction(SUB, paidBefore.out_trade_no) as unknown as PartnerTransactionResource;
+      await expect(watch.handleNotificationResource(resource)).resolves.toEqual({ status: 'processed' });
 
       const err = await orders.jsapiPrepayWithPayParams(o).then(
         () => undefined,
@@ -191,7 +202,13 @@ describeWithRedisServer('watch.auto on BullMQ when Redis is gone', () => {
       await redis.start();
       const again = await orders.jsapiPrepayWithPayParams(o);
       expect(sim.getOrder(SUB, o.out_trade_no)?.prepayIds).toContain(again.prepay_id);
-      expect(await watch.pendingWatches()).toBe(1);
+      // That order's own watch is stored, waiting for its first query.
+      const queue = new Queue('wechatpay-lifecycle', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'auto-watch' });
+      try {
+        expect(await queue.getJobState(watchId({ type: 'order', sub_mchid: SUB, out_trade_no: o.out_trade_no }))).toBe('delayed');
+      } finally {
+        await queue.close();
+      }
     } finally {
       await ref.close();
       await sim.close();

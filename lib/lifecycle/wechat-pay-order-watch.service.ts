@@ -118,7 +118,11 @@ export class WechatPayOrderWatchService implements OnModuleInit, OnModuleDestroy
     const state = n.kind === 'partner-transaction' ? (n.resource as PartnerTransactionResource).trade_state : cartState(n.resource as CombineTransactionResource);
     if (state !== 'SUCCESS') return { status: 'ignored', trade_state: state };
     const outcome = await this.runPaid(n, 'notification');
-    await this.scheduler.cancelWatch(watchId(watchTarget(n)));
+    const id = watchId(watchTarget(n));
+    // Best effort, within the store deadline: a watch left waiting finds the payment handled (a duplicate) and ends.
+    await withDeadline(this.scheduler.cancelWatch(id), this.options.storeTimeoutMs, `the lifecycle scheduler (ending watch ${id})`).catch((e: unknown) =>
+      this.logger.warn(`watch ${id} not ended now (${e instanceof Error ? e.message.slice(0, 200) : typeof e}); its next step ends it`),
+    );
     return outcome;
   }
 
